@@ -1,0 +1,44 @@
+# make lab | test | notebooks | navigation | bench | clean
+# Everything runs in .venv; a stamp file per extras set re-installs only
+# when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: lab test notebooks navigation bench clean
+
+lab: $(VENV)/.stamp-lab
+	$(BIN)/jupyter lab notebooks/
+
+test: $(VENV)/.stamp-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+notebooks: navigation
+	$(BIN)/python tools/run_notebooks.py
+
+navigation: $(VENV)/.stamp-test
+	$(BIN)/python tools/navigation.py
+
+bench: $(VENV)/.stamp-bench
+	MPLBACKEND=Agg $(BIN)/python -m benchmarks
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[notebooks,test]'
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+$(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[bench]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +

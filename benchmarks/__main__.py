@@ -1,0 +1,124 @@
+"""Print median times and speed ratios of d2lmini's core against its references.
+
+1. ``corr2d`` against the book's loop ``corr2d_naive``;
+2. ``corr2d`` against ``scipy.signal.correlate2d(mode='valid')`` over image and kernel sizes;
+3. ``conv2d`` forward and backward against PyTorch's CPU ``conv2d`` (if torch is installed:
+   ``pip install torch==2.13.0``), with GFLOP/s next to the machine's ``np.matmul`` peak;
+4. what ``import d2lmini`` pulls in.
+
+Usage: python -m benchmarks [--quick]
+"""
+import subprocess
+import sys
+import timeit
+
+import numpy as np
+
+import d2lmini
+from d2lmini import autograd
+
+
+def median_ms(func, repeat=7, number=1):
+    """Median wall time of ``func()`` in milliseconds, after one warm-up call."""
+    func()
+    return 1e3 * float(np.median(timeit.repeat(func, repeat=repeat, number=number))) / number
+
+
+def loop_vs_vectorized(rng):
+    print("## corr2d vs the book's loop corr2d_naive (3x3 kernel, float64)\n")
+    print(f"{'image':>9} {'naive ms':>10} {'corr2d ms':>10} {'speed-up':>9}")
+    K = rng.standard_normal((3, 3))
+    for n in (64, 128, 256):
+        X = rng.standard_normal((n, n))
+        naive = median_ms(lambda: d2lmini.corr2d_naive(X, K), repeat=3)
+        fast = median_ms(lambda: d2lmini.corr2d(X, K))
+        print(f"{n:>4}x{n:<4} {naive:>10.2f} {fast:>10.3f} {naive / fast:>8.0f}x")
+    print("target: >= 100x at 256x256\n")
+
+
+def against_scipy(rng, sizes, kernels):
+    try:
+        from scipy.signal import correlate2d
+    except ImportError:
+        print("## corr2d vs scipy: skipped, scipy is not installed\n")
+        return
+    print("## corr2d vs scipy.signal.correlate2d(mode='valid')\n")
+    print(f"{'dtype':>8} {'image':>9} {'kernel':>7} {'scipy ms':>9} {'corr2d ms':>10} {'ratio':>6}")
+    for dtype in (np.float32, np.float64):
+        for n in sizes:
+            for k in kernels:
+                X = rng.standard_normal((n, n)).astype(dtype)
+                K = rng.standard_normal((k, k)).astype(dtype)
+                theirs = median_ms(lambda: correlate2d(X, K, mode="valid"))
+                ours = median_ms(lambda: d2lmini.corr2d(X, K))
+                print(f"{dtype.__name__:>8} {n:>4}x{n:<4} {k:>3}x{k:<3} {theirs:>9.2f} "
+                      f"{ours:>10.2f} {theirs / ours:>5.1f}x")
+    print("ratio = scipy time / corr2d time; target: > 1 for kernels up to 7x7\n")
+
+
+def conv2d_step(X, W, b, G):
+    """One forward and backward pass of d2lmini.conv2d through the tape."""
+    leaves = [autograd.Tensor(a) for a in (X, W, b)]
+    for leaf in leaves:
+        leaf.attach_grad()
+    with autograd.record():
+        Y = d2lmini.conv2d(*leaves, padding=1)
+    Y.backward(G)
+
+
+def against_torch(rng):
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("(PyTorch not installed: `pip install torch==2.13.0` adds it to this table)")
+    N, C_in, C_out, H, k = 32, 16, 32, 32, 3
+    flops = 3 * 2 * N * C_out * C_in * k * k * H * H  # forward + two backward products
+    print(f"## conv2d forward + backward, N={N}, C_in={C_in}, C_out={C_out}, {H}x{H}, "
+          f"{k}x{k}, padding 1\n")
+    print(f"{'dtype':>8} {'d2lmini ms':>11} {'GFLOP/s':>8} {'torch ms':>9} {'ratio':>6} "
+          f"{'matmul peak GFLOP/s':>20}")
+    for dtype in (np.float32, np.float64):
+        X = rng.standard_normal((N, C_in, H, H)).astype(dtype)
+        W = rng.standard_normal((C_out, C_in, k, k)).astype(dtype)
+        b = rng.standard_normal(C_out).astype(dtype)
+        G = rng.standard_normal((N, C_out, H, H)).astype(dtype)
+        ours = median_ms(lambda: conv2d_step(X, W, b, G), repeat=15)
+        A = rng.standard_normal((1024, 1024)).astype(dtype)
+        peak = 2 * 1024 ** 3 / median_ms(lambda: A @ A) / 1e6
+        theirs = ratio = float("nan")
+        if torch is not None:
+            tX, tW, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+            tG = torch.tensor(G)
+
+            def torch_step():
+                for t in (tX, tW, tb):
+                    t.grad = None
+                torch.nn.functional.conv2d(tX, tW, tb, padding=1).backward(tG)
+
+            theirs = median_ms(torch_step, repeat=15)
+            ratio = ours / theirs
+        print(f"{dtype.__name__:>8} {ours:>11.2f} {flops / ours / 1e6:>8.1f} {theirs:>9.2f} "
+              f"{ratio:>5.2f}x {peak:>20.1f}")
+    print("ratio = d2lmini time / torch time; target: <= 2\n")
+
+
+def imports():
+    code = "import sys, d2lmini; print(sorted({'matplotlib', 'scipy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    print(f"## import d2lmini pulls in of matplotlib and scipy: {out.stdout.strip()} "
+          "(target: [])\n")
+
+
+def main(argv):
+    quick = "--quick" in argv
+    rng = np.random.default_rng(0)
+    print(f"numpy {np.__version__}, python {sys.version.split()[0]}\n")
+    loop_vs_vectorized(rng)
+    against_scipy(rng, (64, 256) if quick else (64, 256, 1024), (3, 5) if quick else (3, 5, 7, 11))
+    against_torch(rng)
+    imports()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

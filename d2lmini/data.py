@@ -1,0 +1,138 @@
+"""Small images to convolve: the book's stripes, a diagonal edge, a checkerboard, a photograph.
+
+All return float (H, W) arrays, 1 for white and 0 for black. NumPy only at import time;
+``photo`` imports Matplotlib (and through it Pillow) when called.
+Used in notebooks 01-04.
+"""
+import operator
+
+import numpy as np
+
+__all__ = ["stripes", "diagonal_edge", "checkerboard", "photo"]
+
+
+def _check_int(func, name, value, minimum):
+    """``value`` as an int, at least ``minimum``; else an error naming the argument."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{func}: {name} must be an int, got {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{func}: {name} must be at least {minimum}, got {number}")
+    return number
+
+
+def stripes(dtype=np.float64):
+    """The book's 6 x 8 image: white (1) with a black (0) band in columns 2 to 5.
+
+    Its two vertical edges are what the kernel ``[[1, -1]]`` detects.
+
+    Args:
+        dtype: the NumPy dtype of the result.
+
+    Returns:
+        A (6, 8) array.
+
+    >>> stripes()
+    array([[1., 1., 0., 0., 0., 0., 1., 1.],
+           [1., 1., 0., 0., 0., 0., 1., 1.],
+           [1., 1., 0., 0., 0., 0., 1., 1.],
+           [1., 1., 0., 0., 0., 0., 1., 1.],
+           [1., 1., 0., 0., 0., 0., 1., 1.],
+           [1., 1., 0., 0., 0., 0., 1., 1.]])
+
+    Taught in notebook 01.
+    """
+    X = np.ones((6, 8), dtype=dtype)  # (6, 8)
+    X[:, 2:6] = 0
+    return X
+
+
+def diagonal_edge(size=8, dtype=np.float64):
+    """A square image whose lower-left triangle, diagonal included, is white (1).
+
+    Args:
+        size: height and width, at least 2.
+        dtype: the NumPy dtype of the result.
+
+    Returns:
+        A (size, size) array: ``np.tril`` of ones.
+
+    >>> diagonal_edge(4)
+    array([[1., 0., 0., 0.],
+           [1., 1., 0., 0.],
+           [1., 1., 1., 0.],
+           [1., 1., 1., 1.]])
+
+    Used in notebook 01's exercises: which edges does ``[[1, -1]]`` find here?
+    """
+    size = _check_int("diagonal_edge", "size", size, 2)
+    return np.tril(np.ones((size, size), dtype=dtype))  # (size, size)
+
+
+def checkerboard(size=8, square=2, dtype=np.float64):
+    """A checkerboard of ``square`` x ``square`` blocks, white (1) in the top-left corner.
+
+    Args:
+        size: height and width, at least 2, a multiple of ``square``.
+        square: the side of one block, at least 1.
+        dtype: the NumPy dtype of the result.
+
+    Returns:
+        A (size, size) array.
+
+    >>> checkerboard(4, square=1)
+    array([[1., 0., 1., 0.],
+           [0., 1., 0., 1.],
+           [1., 0., 1., 0.],
+           [0., 1., 0., 1.]])
+
+    Used in notebooks 01-02: an image with edges in both directions.
+    """
+    size = _check_int("checkerboard", "size", size, 2)
+    square = _check_int("checkerboard", "square", square, 1)
+    if size % square:
+        raise ValueError(
+            f"checkerboard: size must be a multiple of square, got size={size}, square={square}"
+        )
+    block = np.arange(size) // square  # (size,): which block each row or column falls in
+    return ((block[:, None] + block[None, :]) % 2 == 0).astype(dtype)  # (size, size)
+
+
+def photo(size=None):
+    """A grayscale photograph (Grace Hopper, shipped with Matplotlib), floats in [0, 1].
+
+    The colour image is turned to gray with the luminance weights 0.299, 0.587, 0.114.
+    Nothing is downloaded.
+
+    Args:
+        size: None for the full 600 x 512 image; else downsample by averaging
+            ``f`` x ``f`` blocks, with ``f = 600 // size``, to about ``size`` rows
+            (at least ``size``, fewer than ``2 * size``).
+
+    Returns:
+        A float64 (H, W) array.
+
+    >>> photo().shape
+    (600, 512)
+    >>> image = photo(size=100)
+    >>> image.shape, bool(0 <= image.min() <= image.max() <= 1)
+    ((100, 85), True)
+
+    Used in notebooks 02-03: edges and blurs on a real image.
+    """
+    import matplotlib.cbook
+    import matplotlib.image
+
+    path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    rgb = matplotlib.image.imread(path)[..., :3] / 255.0  # (600, 512, 3) uint8 -> float64
+    gray = rgb @ np.array([0.299, 0.587, 0.114])  # (600, 512)
+    if size is None:
+        return gray
+    size = _check_int("photo", "size", size, 2)
+    height, width = gray.shape
+    if size > height:
+        raise ValueError(f"photo: size must be at most the photo's {height} rows, got {size}")
+    f = height // size
+    blocks = gray[: height // f * f, : width // f * f].reshape(height // f, f, width // f, f)
+    return blocks.mean(axis=(1, 3))  # (H // f, W // f)

@@ -1,0 +1,235 @@
+"""Pictures of arrays: images, kernels and feature maps side by side, and loss curves.
+
+Matplotlib is imported inside each function, so ``import d2lmini`` stays NumPy-only.
+Used in notebooks 01-04; ``show_arrays`` plays the part of d2l's ``show_images``.
+"""
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["set_figsize", "show_arrays", "loss_curve"]
+
+SMALL = 10  # arrays up to SMALL x SMALL get a pixel grid, integer ticks and their values written in
+
+
+def set_figsize(figsize=(3.5, 2.5)):
+    """Set Matplotlib's default figure size, in inches (d2l's ``set_figsize``).
+
+    Args:
+        figsize: ``(width, height)`` in inches.
+
+    >>> import matplotlib
+    >>> set_figsize((4, 3))
+    >>> matplotlib.rcParams["figure.figsize"]
+    [4.0, 3.0]
+    >>> set_figsize()  # back to the book's default
+
+    Used in notebooks 01-04.
+    """
+    import matplotlib
+
+    matplotlib.rcParams["figure.figsize"] = figsize
+
+
+def _as_2d(index, value):
+    """``value`` as a float (H, W) array, without leading axes of size 1: (1, 1, H, W) -> (H, W)."""
+    array = np.asarray(value, dtype=float)
+    while array.ndim > 2 and array.shape[0] == 1:
+        array = array[0]  # (1, ..., H, W) -> (..., H, W)
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(
+            f"show_arrays: arrays[{index}] must be a non-empty 2-D array (H, W), or (1, 1, H, W) "
+            f"and the like, got shape {np.shape(value)}"
+            + ("; to show the maps of a (C, H, W) stack side by side, pass list(stack)"
+               if array.ndim == 3 else "")
+        )
+    return array
+
+
+def _limits(arrays):
+    """``(vmin, vmax, cmap)`` for values shown together: 0 is black on 'gray' when no value is
+    negative, and white in the middle of 'RdBu_r' when some are."""
+    finite = [a[np.isfinite(a)] for a in arrays]
+    low = min((f.min() for f in finite if f.size), default=0.0)
+    high = max((f.max() for f in finite if f.size), default=1.0)
+    if low >= 0:
+        return 0.0, (high if high > 0 else 1.0), "gray"
+    edge = max(-low, high)
+    return -edge, edge, "RdBu_r"
+
+
+def _annotate(ax, image, array, fmt):
+    """Write each value in its cell, black on light cells and white on dark ones."""
+    for (i, j), value in np.ndenumerate(array):
+        red, green, blue, _ = image.cmap(image.norm(value))
+        light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+        ax.text(j, i, fmt.format(value + 0.0), ha="center", va="center",  # + 0.0: no "-0"
+                color="black" if light else "white", fontsize="small")
+
+
+def _pixel_grid(ax, height, width):
+    """Integer ticks on every pixel, thin lines between pixels."""
+    ax.set_xticks(range(width))
+    ax.set_yticks(range(height))
+    ax.set_xticks(np.arange(-0.5, width), minor=True)
+    ax.set_yticks(np.arange(-0.5, height), minor=True)
+    ax.grid(which="minor", color="0.6", linewidth=0.5)
+    ax.tick_params(which="both", length=0, labelsize="x-small")
+
+
+def show_arrays(arrays, titles=None, ncols=None, cmap=None, shared_scale=True, annotate=None,
+                colorbar=True, scale=2.0):
+    """Draw 2-D arrays (images, kernels, feature maps) side by side, one pixel per entry.
+
+    Every array is shown with ``imshow`` (no smoothing). With ``shared_scale`` all panels use
+    one colour scale and one colorbar, so equal values look equal across panels. Unless
+    ``cmap`` is given the colours are 'gray' from 0 (black) to the largest value (white)
+    when no value is negative, else 'RdBu_r' from -m (blue) through 0 (white) to m (red).
+
+    Args:
+        arrays: a sequence of arrays, each (H, W) or (1, ..., 1, H, W); or one NumPy array.
+        titles: one title per array, or None.
+        ncols: panels per row; default all in one row.
+        cmap: a Matplotlib colormap name, or None for the default above.
+        shared_scale: one colour scale for all panels (True) or one per panel (False).
+        annotate: write the values in the cells: None writes them for arrays up to
+            10 x 10, True and False always and never; a format string such as ``"{:.2f}"``
+            writes them always in that format (the default is ``"{:.3g}"``).
+        colorbar: draw the colorbar (one per figure, or one per panel when not shared).
+        scale: size of a panel in inches, as in d2l's ``show_images``.
+
+    Returns:
+        ``(fig, axes)``: the figure and a 1-D array of Axes, ``axes[i]`` showing ``arrays[i]``.
+
+    >>> import numpy as np
+    >>> X = np.ones((6, 8)); X[:, 2:6] = 0
+    >>> fig, axes = show_arrays([X, np.array([[1.0, -1.0]])], titles=["X", "K"])
+    >>> [ax.get_title() for ax in axes]
+    ['X', 'K']
+    >>> axes[1].images[0].get_clim()  # one scale for both, symmetric around 0
+    (-1.0, 1.0)
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+
+    Used in notebooks 01-04.
+    """
+    import matplotlib.pyplot as plt
+
+    if hasattr(arrays, "shape"):  # one array, not a list of them
+        arrays = [arrays]
+    arrays = [_as_2d(i, a) for i, a in enumerate(arrays)]
+    if not arrays:
+        raise ValueError("show_arrays: arrays must hold at least one array, got none")
+    titles = [titles] if isinstance(titles, str) else titles
+    if titles is not None and len(titles) != len(arrays):
+        raise ValueError(
+            f"show_arrays: got {len(titles)} titles for {len(arrays)} arrays; "
+            "give one title per array"
+        )
+    ncols = len(arrays) if ncols is None else ncols
+    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"show_arrays: ncols must be a positive int, got {ncols!r}")
+    if not scale > 0:
+        raise ValueError(f"show_arrays: scale must be positive (inches per panel), got {scale!r}")
+    ncols = min(ncols, len(arrays))
+    nrows = math.ceil(len(arrays) / ncols)
+    width = ncols * scale + (0.8 if colorbar and shared_scale else 0.0)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(width, nrows * scale), squeeze=False,
+                             layout="constrained")
+    for ax in grid.flat[len(arrays):]:
+        fig.delaxes(ax)
+    axes = grid.ravel()[: len(arrays)]
+    shared = _limits(arrays)
+    for i, (ax, array) in enumerate(zip(axes, arrays)):
+        vmin, vmax, default_cmap = shared if shared_scale else _limits([array])
+        image = ax.imshow(array, cmap=cmap or default_cmap, vmin=vmin, vmax=vmax,
+                          interpolation="nearest")
+        small = max(array.shape) <= SMALL
+        if small:
+            _pixel_grid(ax, *array.shape)
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if annotate or (annotate is None and small):
+            _annotate(ax, image, array, annotate if isinstance(annotate, str) else "{:.3g}")
+        if titles is not None:
+            ax.set_title(titles[i])
+        if colorbar and not shared_scale:
+            fig.colorbar(image, ax=ax, shrink=0.8)
+    if colorbar and shared_scale:
+        fig.colorbar(axes[0].images[0], ax=list(axes), shrink=0.8)
+    return fig, axes
+
+
+def _as_1d(place, value):
+    curve = np.asarray(value, dtype=float)
+    if curve.ndim != 1 or curve.size == 0:
+        raise ValueError(
+            f"loss_curve: {place} must be a non-empty 1-D sequence, got shape {curve.shape}"
+        )
+    return curve
+
+
+def loss_curve(losses, labels=None, xlabel="step", ylabel="loss", logy=False, ax=None):
+    """Plot one or several loss sequences against the step number, counted from 1.
+
+    Args:
+        losses: a 1-D sequence of losses; a dict ``{label: sequence}``; or a sequence of
+            1-D sequences (they may differ in length).
+        labels: the legend label (a str) for one sequence, or a list with one label per
+            sequence; must be None when ``losses`` is a dict (its keys are the labels).
+        xlabel, ylabel: the axis labels.
+        logy: use a logarithmic y axis (a loss that falls by factors shows as a straight line).
+        ax: the Axes to draw on; default a new figure.
+
+    Returns:
+        ``(fig, ax)``.
+
+    >>> fig, ax = loss_curve({"train": [4.0, 1.0, 0.25]}, logy=True)
+    >>> ax.lines[0].get_xdata()
+    array([1, 2, 3])
+    >>> ax.get_legend().get_texts()[0].get_text()
+    'train'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+
+    Used in notebook 04.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    if isinstance(losses, Mapping):
+        if labels is not None:
+            raise ValueError(
+                "loss_curve: labels must be None when losses is a dict; its keys are the labels"
+            )
+        names, curves = [str(k) for k in losses], list(losses.values())
+        where = [f"losses[{k!r}]" for k in losses]
+    elif len(losses) and np.ndim(losses[0]) == 1:
+        curves = list(losses)
+        names = [None] * len(curves) if labels is None else list(labels)
+        where = [f"losses[{i}]" for i in range(len(curves))]
+        if len(names) != len(curves):
+            raise ValueError(
+                f"loss_curve: got {len(names)} labels for {len(curves)} loss sequences"
+            )
+    else:
+        if labels is not None and not isinstance(labels, str):
+            raise ValueError(
+                f"loss_curve: one loss sequence takes one label (a str), got {labels!r}"
+            )
+        names, curves, where = [labels], [losses], ["losses"]
+    curves = [_as_1d(place, curve) for place, curve in zip(where, curves)]
+    if ax is None:
+        fig, ax = plt.subplots(layout="constrained")
+    else:
+        fig = ax.figure
+    for name, curve in zip(names, curves):
+        ax.plot(np.arange(1, curve.size + 1), curve, label=name)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if any(name is not None for name in names):
+        ax.legend()
+    return fig, ax
