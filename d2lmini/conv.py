@@ -155,8 +155,10 @@ def corr2d(X, K):
 
     def backward(grad):  # grad: (H, W)
         H, W = grad.shape
-        padded = np.pad(grad, ((h - 1, h - 1), (w - 1, w - 1)))  # (H + 2h - 2, W + 2w - 2)
-        grad_x = _corr2d_taps(padded, k[::-1, ::-1])  # (H_in, W_in)
+        grad_x = None
+        if isinstance(X, Tensor) and X.requires_grad:
+            padded = np.pad(grad, ((h - 1, h - 1), (w - 1, w - 1)))  # (H + 2h - 2, W + 2w - 2)
+            grad_x = _corr2d_taps(padded, k[::-1, ::-1])  # (H_in, W_in)
         grad_k = np.array([[np.sum(x[i:i + H, j:j + W] * grad) for j in range(w)]
                            for i in range(h)], dtype=dtype)  # (kh, kw): corr2d(x, grad)
         return grad_x, grad_k
@@ -227,16 +229,20 @@ def _col2im(cols, x_shape, kernel_hw, stride, pad):
     return np.ascontiguousarray(x.transpose(1, 0, 2, 3))  # (N, C, H_in, W_in)
 
 
-def _conv2d_backward(cols, x_shape, w, grad, stride, pad):
+def _conv2d_backward(cols, x_shape, w, grad, stride, pad, need_x=True):
     """The three gradients of conv2d from its im2col matrix ``cols`` and the output gradient.
 
     The products are written in the orientation OpenBLAS runs fastest for these shapes.
+    With ``need_x`` false the input gradient, half of the work, is skipped (returned as None):
+    training a layer needs only the gradients of its weight and bias.
     """
     C_out = w.shape[0]
     grad = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(C_out, -1)  # (C_out, N*H*W)
     grad_w = (cols @ grad.T).T  # (C_out, C_in*kh*kw)
-    grad_cols = w.reshape(C_out, -1).T @ grad  # (C_in*kh*kw, N*H*W)
-    grad_x = _col2im(grad_cols, x_shape, w.shape[2:], stride, pad)  # (N, C_in, H_in, W_in)
+    grad_x = None
+    if need_x:
+        grad_cols = w.reshape(C_out, -1).T @ grad  # (C_in*kh*kw, N*H*W)
+        grad_x = _col2im(grad_cols, x_shape, w.shape[2:], stride, pad)  # (N, C_in, H_in, W_in)
     return grad_x, grad_w.reshape(w.shape), grad.sum(axis=1)
 
 
@@ -299,7 +305,8 @@ def conv2d(X, weight, bias=None, strides=1, padding=0):
         Y += b[:, None, None]
 
     def backward(grad):
-        grad_x, grad_w, grad_b = _conv2d_backward(cols, x.shape, w, grad, stride, pad)
+        need_x = isinstance(X, Tensor) and X.requires_grad
+        grad_x, grad_w, grad_b = _conv2d_backward(cols, x.shape, w, grad, stride, pad, need_x)
         return grad_x, grad_w, None if b is None else grad_b
 
     return taped(Y, (X, weight, bias), backward)
