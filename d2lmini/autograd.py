@@ -296,6 +296,17 @@ class Tensor:
         a = self.data
         return taped(a.reshape(*shape), (self,), lambda g: (g.reshape(a.shape),))
 
+    def __getitem__(self, index):
+        """Index or slice as NumPy does, recorded: the gradient flows back to the entries read."""
+        a = self.data
+
+        def backward(g):
+            full = np.zeros_like(a)
+            np.add.at(full, index, g)  # an entry read twice gets both gradients
+            return (full,)
+
+        return taped(a[index], (self,), backward)
+
 
 def _divide(numerator, denominator):
     """``numerator / denominator`` with either side a Tensor, an array or a scalar."""

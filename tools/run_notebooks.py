@@ -32,7 +32,9 @@ class ThisPython(KernelSpecManager):
     """Kernel specs that all start ipykernel in the interpreter running this script."""
 
     def get_kernel_spec(self, kernel_name):
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        # Minimal tracebacks: an error cell stores its type and message, not this machine's paths.
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                "--InteractiveShell.xmode=Minimal"]
         display_name = METADATA["kernelspec"]["display_name"]
         return KernelSpec(argv=argv, language="python", display_name=display_name)
 
