@@ -216,17 +216,23 @@ class Tensor:
             leaf._write_grad(grad)
 
     def _topological_order(self):
-        """The recorded nodes this tensor depends on, each after its parents (no recursion)."""
-        order, seen, stack = [], {id(self)}, [(self, False)]
+        """The recorded nodes this tensor depends on, each after all its parents.
+
+        Depth-first, without recursion; a node is placed once, when all its parents are, even
+        when several paths lead to it (``y + y * y`` reaches ``y`` twice).
+        """
+        order, seen, stack = [], set(), [(self, False)]
         while stack:
             node, parents_done = stack.pop()
             if parents_done:
                 order.append(node)
                 continue
+            if id(node) in seen:  # reached again through another path: already placed
+                continue
+            seen.add(id(node))
             stack.append((node, True))
             for parent in node._parents:
                 if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in seen:
-                    seen.add(id(parent))
                     stack.append((parent, False))
         return order
 

@@ -92,8 +92,10 @@ def corr2d_naive(X, K):
     x, k = _check_corr2d("corr2d_naive", X, K)
     h, w = k.shape
     Y = np.zeros((x.shape[0] - h + 1, x.shape[1] - w + 1), dtype=np.result_type(x, k))
-    X = X if isinstance(X, Tensor) else x  # a Tensor runs the loop as it is, to show why
-    K = K if isinstance(K, Tensor) else k  # the tape cannot follow it (notebook 02)
+    for value in (X, K):  # the loop stores plain numbers in Y, out of the tape's sight
+        if isinstance(value, Tensor):
+            value._refuse_conversion("a NumPy array element")  # raises while recording
+    X, K = x, k
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
             Y[i, j] = (X[i:i + h, j:j + w] * K).sum()

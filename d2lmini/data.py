@@ -41,7 +41,7 @@ def stripes(dtype=np.float64):
            [1., 1., 0., 0., 0., 0., 1., 1.],
            [1., 1., 0., 0., 0., 0., 1., 1.]])
 
-    Taught in notebook 01.
+    Used in notebooks 02-04 (the seed's image).
     """
     X = np.ones((6, 8), dtype=dtype)  # (6, 8)
     X[:, 2:6] = 0
@@ -64,7 +64,7 @@ def diagonal_edge(size=8, dtype=np.float64):
            [1., 1., 1., 0.],
            [1., 1., 1., 1.]])
 
-    Used in notebook 01's exercises: which edges does ``[[1, -1]]`` find here?
+    Used in notebook 03 and its exercises: which edges does ``[[1, -1]]`` find here?
     """
     size = _check_int("diagonal_edge", "size", size, 2)
     return np.tril(np.ones((size, size), dtype=dtype))  # (size, size)
@@ -87,7 +87,7 @@ def checkerboard(size=8, square=2, dtype=np.float64):
            [1., 0., 1., 0.],
            [0., 1., 0., 1.]])
 
-    Used in notebooks 01-02: an image with edges in both directions.
+    An image with edges in both directions, for trying the kernels of notebook 03 on.
     """
     size = _check_int("checkerboard", "size", size, 2)
     square = _check_int("checkerboard", "square", square, 1)
@@ -119,7 +119,7 @@ def photo(size=None):
     >>> image.shape, bool(0 <= image.min() <= image.max() <= 1)
     ((100, 85), True)
 
-    Used in notebooks 02-03: edges and blurs on a real image.
+    Used in notebooks 03-04: edges on a real image, and learning the Sobel kernel.
     """
     import matplotlib.cbook
     import matplotlib.image

@@ -70,10 +70,10 @@ class Parameter:
         """Learn the unknown sizes from the first input and draw the value then."""
         if self._deferred is None:
             self._check_initialized("data")
-        self.shape = tuple(shape)
         initializer, rng = self._deferred
-        self._deferred = None
-        self._set(initializer(self.shape, self.dtype, rng))
+        value = initializer(tuple(shape), self.dtype, rng)  # may raise: then nothing changes
+        self.shape, self._deferred = tuple(shape), None
+        self._set(value)
 
     def _set(self, array):
         self._data = array

@@ -78,8 +78,27 @@ def _pixel_grid(ax, height, width):
     ax.tick_params(which="both", length=0, labelsize="x-small")
 
 
+def _is_range(value):
+    """Whether ``value`` is None or one ``(vmin, vmax)`` pair of numbers."""
+    return value is None or (isinstance(value, (tuple, list)) and len(value) == 2
+                             and all(np.isscalar(v) for v in value))
+
+
+def _per_panel(name, value, count, valid_one):
+    """``value`` for every panel: a tuple repeating one setting, or the list given per panel."""
+    if valid_one(value):
+        return (value,) * count
+    value = list(value)
+    if len(value) != count or not all(valid_one(v) for v in value):
+        raise ValueError(
+            f"show_arrays: {name} must be one setting or a list of {count} (one per array), "
+            f"got {value!r}"
+        )
+    return value
+
+
 def show_arrays(arrays, titles=None, ncols=None, cmap=None, shared_scale=True, annotate=None,
-                colorbar=True, scale=2.0):
+                colorbar=True, scale=2.0, limits=None):
     """Draw 2-D arrays (images, kernels, feature maps) side by side, one pixel per entry.
 
     Every array is shown with ``imshow`` (no smoothing). With ``shared_scale`` all panels use
@@ -91,8 +110,12 @@ def show_arrays(arrays, titles=None, ncols=None, cmap=None, shared_scale=True, a
         arrays: a sequence of arrays, each (H, W) or (1, ..., 1, H, W); or one NumPy array.
         titles: one title per array, or None.
         ncols: panels per row; default all in one row.
-        cmap: a Matplotlib colormap name, or None for the default above.
+        cmap: a Matplotlib colormap name, or None for the default above; or a list with one
+            name (or None) per panel, e.g. ``["gray", "RdBu_r"]`` for an image and an edge map.
         shared_scale: one colour scale for all panels (True) or one per panel (False).
+        limits: None (from the data, as above); a pair ``(vmin, vmax)`` for every panel; or
+            a list with one pair (or None) per panel. Per-panel colormaps or limits give each
+            panel its own colorbar.
         annotate: write the values in the cells: None writes them for arrays up to
             10 x 10, True and False always and never; a format string such as ``"{:.2f}"``
             writes them always in that format (the default is ``"{:.3g}"``).
@@ -139,10 +162,16 @@ def show_arrays(arrays, titles=None, ncols=None, cmap=None, shared_scale=True, a
     for ax in grid.flat[len(arrays):]:
         fig.delaxes(ax)
     axes = grid.ravel()[: len(arrays)]
+    cmaps = _per_panel("cmap", cmap, len(arrays), lambda c: c is None or isinstance(c, str))
+    ranges = _per_panel("limits", limits, len(arrays), _is_range)
+    panel_scales = not isinstance(cmaps, tuple) or not isinstance(ranges, tuple)
     shared = _limits(arrays)
     for i, (ax, array) in enumerate(zip(axes, arrays)):
         vmin, vmax, default_cmap = shared if shared_scale else _limits([array])
-        image = ax.imshow(array, cmap=cmap or default_cmap, vmin=vmin, vmax=vmax,
+        if ranges[i] is not None:
+            vmin, vmax = ranges[i]
+            default_cmap = "gray" if vmin >= 0 else "RdBu_r"
+        image = ax.imshow(array, cmap=cmaps[i] or default_cmap, vmin=vmin, vmax=vmax,
                           interpolation="nearest")
         small = max(array.shape) <= SMALL
         if small:
@@ -154,9 +183,9 @@ def show_arrays(arrays, titles=None, ncols=None, cmap=None, shared_scale=True, a
             _annotate(ax, image, array, annotate if isinstance(annotate, str) else "{:.3g}")
         if titles is not None:
             ax.set_title(titles[i])
-        if colorbar and not shared_scale:
+        if colorbar and (panel_scales or not shared_scale):
             fig.colorbar(image, ax=ax, shrink=0.8)
-    if colorbar and shared_scale:
+    if colorbar and shared_scale and not panel_scales:
         fig.colorbar(axes[0].images[0], ax=list(axes), shrink=0.8)
     return fig, axes
 

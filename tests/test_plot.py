@@ -164,3 +164,29 @@ def test_loss_curve_list_of_sequences_on_given_axes():
 def test_loss_curve_errors(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         loss_curve(*args, **kwargs)
+
+
+def test_per_panel_colormaps_and_limits_give_each_panel_its_own_scale():
+    image, edges = np.ones((6, 8)), np.zeros((6, 7))
+    fig, axes = show_arrays([image, edges], cmap=["gray", "RdBu_r"], limits=[None, (-1, 1)])
+    assert axes[0].images[0].get_cmap().name == "gray"
+    assert axes[1].images[0].get_cmap().name == "RdBu_r"
+    assert axes[0].images[0].get_clim() == (0.0, 1.0)  # the shared default, from the data
+    assert axes[1].images[0].get_clim() == (-1, 1)
+    assert len(fig.axes) == 4  # two panels, two colorbars
+
+
+def test_one_pair_of_limits_applies_to_every_panel():
+    fig, axes = show_arrays([np.zeros((2, 2)), np.ones((2, 2))], limits=(-2, 2))
+    assert [ax.images[0].get_clim() for ax in axes] == [(-2, 2), (-2, 2)]
+    assert axes[0].images[0].get_cmap().name == "RdBu_r"
+    assert len(fig.axes) == 3  # one shared colorbar
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"cmap": ["gray"]}, r"cmap must be one setting or a list of 2 \(one per array\)"),
+    ({"limits": [(0, 1), (0, 1, 2)]}, r"limits must be one setting or a list of 2"),
+])
+def test_per_panel_settings_must_match_the_arrays(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        show_arrays([np.zeros((2, 2)), np.ones((2, 2))], **kwargs)

@@ -1,0 +1,341 @@
+"""d2lmini.autograd: every taped operation against central differences, and the tape's rules."""
+import numpy as np
+import pytest
+
+from d2lmini import autograd, conv2d, corr2d, corr2d_naive
+from d2lmini.autograd import Tensor, grad_check, record, taped
+
+rng = np.random.default_rng(0)
+A34 = rng.normal(size=(3, 4))
+B34 = rng.normal(size=(3, 4))
+COL = rng.normal(size=(3, 1))
+ROW = rng.normal(size=(1, 4))
+VEC = rng.normal(size=4)
+POSITIVE = rng.uniform(0.5, 2.0, size=(3, 4))
+POSITIVE_ROW = rng.uniform(0.5, 2.0, size=(1, 4))
+CONSTANT = rng.normal(size=(3, 4))  # a plain array inside f: taped through, not differentiated
+
+
+def leaf(array):
+    """A float64 Tensor whose gradient backward() writes."""
+    tensor = Tensor(np.array(array, dtype=np.float64))
+    tensor.attach_grad()
+    return tensor
+
+
+# --------------------------------------------------------------------- every operation
+CASES = {
+    # two tensors, same shape and broadcast
+    "tensor + tensor": (lambda a, b: a + b, [A34, B34]),
+    "(3,1) + (1,4)": (lambda a, b: a + b, [COL, ROW]),
+    "(3,4) + (4,)": (lambda a, b: a + b, [A34, VEC]),
+    "tensor - tensor": (lambda a, b: a - b, [A34, B34]),
+    "(1,4) - (3,1)": (lambda a, b: a - b, [ROW, COL]),
+    "tensor * tensor": (lambda a, b: a * b, [A34, B34]),
+    "(3,1) * (1,4)": (lambda a, b: a * b, [COL, ROW]),
+    "(4,) * (3,4)": (lambda a, b: a * b, [VEC, A34]),
+    "tensor / tensor": (lambda a, b: a / b, [A34, POSITIVE]),
+    "(3,1) / (1,4)": (lambda a, b: a / b, [COL, POSITIVE_ROW]),
+    "tensor ** tensor": (lambda a, b: a ** b, [POSITIVE, B34]),
+    "(3,4) ** (1,4)": (lambda a, b: a ** b, [POSITIVE, ROW]),
+    # a scalar on either side
+    "tensor + scalar": (lambda a: a + 2.5, [A34]),
+    "scalar + tensor": (lambda a: 2.5 + a, [A34]),
+    "tensor - scalar": (lambda a: a - 2.5, [A34]),
+    "scalar - tensor": (lambda a: 2.5 - a, [A34]),
+    "tensor * scalar": (lambda a: a * -1.5, [A34]),
+    "scalar * tensor": (lambda a: -1.5 * a, [A34]),
+    "numpy scalar * tensor": (lambda a: np.float32(3e-2) * a, [A34]),
+    "tensor / scalar": (lambda a: a / 4.0, [A34]),
+    "scalar / tensor": (lambda a: 3.0 / a, [POSITIVE]),
+    "tensor ** 2": (lambda a: a ** 2, [A34]),
+    "tensor ** 3": (lambda a: a ** 3, [A34]),
+    "tensor ** 0.5": (lambda a: a ** 0.5, [POSITIVE]),
+    "tensor ** -1": (lambda a: a ** -1, [POSITIVE]),
+    "2 ** tensor": (lambda a: 2 ** a, [A34]),
+    "1.5 ** tensor": (lambda a: 1.5 ** a, [A34]),
+    # a plain array on either side, with broadcasting
+    "array + tensor": (lambda a: CONSTANT + a, [ROW]),
+    "tensor - array": (lambda a: a - CONSTANT, [COL]),
+    "array - tensor": (lambda a: CONSTANT - a, [A34]),
+    "array * tensor": (lambda a: CONSTANT * a, [VEC]),
+    "array / tensor": (lambda a: CONSTANT / a, [POSITIVE_ROW]),
+    "tensor ** array": (lambda a: a ** CONSTANT, [POSITIVE]),
+    "array ** tensor": (lambda a: POSITIVE ** a, [ROW]),
+    # unary minus, reductions, reshape
+    "-tensor": (lambda a: -a, [A34]),
+    "sum": (lambda a: a.sum() * a.sum(), [A34]),
+    "sum axis 0": (lambda a: a.sum(axis=0) ** 2, [A34]),
+    "sum axis 1": (lambda a: a.sum(axis=1) ** 2, [A34]),
+    "sum axis -1 keepdims": (lambda a: a.sum(axis=-1, keepdims=True) * a, [A34]),
+    "sum axis 0 keepdims": (lambda a: a.sum(axis=0, keepdims=True) * a, [A34]),
+    "sum axes (0, 1)": (lambda a: a.sum(axis=(0, 1)) * a, [A34]),
+    "mean": (lambda a: a.mean() * a, [A34]),
+    "mean axis 0": (lambda a: a.mean(axis=0) ** 2, [A34]),
+    "mean axis 1 keepdims": (lambda a: a.mean(axis=1, keepdims=True) * a, [A34]),
+    "reshape tuple": (lambda a: a.reshape((4, 3)) * CONSTANT.reshape(4, 3), [A34]),
+    "reshape args": (lambda a: a.reshape(2, 6) ** 2, [A34]),
+    "reshape -1": (lambda a: a.reshape(-1) * CONSTANT.reshape(-1), [A34]),
+    # indexing
+    "index int": (lambda a: a[1] ** 2, [A34]),
+    "index slices": (lambda a: a[1:, ::2] * CONSTANT[:2, :2], [A34]),
+    "index negative": (lambda a: a[-1, -2] * a, [A34]),
+    "index repeated": (lambda a: a[[0, 0, 2], 1:3] ** 2, [A34]),  # an entry read twice
+    "index mask": (lambda a: a[CONSTANT > 0] ** 2, [A34]),
+    "index window": (lambda a: (a[0:2, 1:3] * CONSTANT[:2, :2]).sum(), [A34]),
+    # a composite: the squared error of the training loop
+    "squared error": (lambda a, b: ((a * b - CONSTANT) ** 2).sum(), [A34, B34]),
+    "tensor used twice": (lambda a: a * a + a / (a * a + 1), [A34]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_gradient_matches_central_differences(name):
+    f, arrays = CASES[name]
+    assert grad_check(f, *arrays) < 1e-6
+
+
+@pytest.mark.parametrize("strides, padding", [(1, 0), (2, 1), ((1, 2), (2, 0)), (3, (1, 2))])
+def test_conv2d_gradient(strides, padding):
+    X, weight, bias = rng.normal(size=(2, 3, 6, 5)), rng.normal(size=(2, 3, 3, 2)), rng.normal(size=2)
+    assert grad_check(lambda x, w, b: conv2d(x, w, b, strides, padding) ** 2, X, weight, bias) < 1e-6
+    assert grad_check(lambda x, w: conv2d(x, w, None, strides, padding) ** 2, X, weight) < 1e-6
+
+
+def test_conv2d_gradient_with_only_the_weight_or_only_the_input_taped():
+    X, weight = rng.normal(size=(1, 2, 5, 5)), rng.normal(size=(3, 2, 2, 2))
+    assert grad_check(lambda w: conv2d(X, w, padding=1) ** 2, weight) < 1e-6
+    assert grad_check(lambda x: conv2d(x, weight, strides=2) ** 2, X) < 1e-6
+
+
+@pytest.mark.parametrize("image, kernel", [((6, 8), (1, 2)), ((5, 5), (3, 3)), ((4, 7), (4, 1)),
+                                           ((3, 3), (3, 3)), ((1, 1), (1, 1))])
+def test_corr2d_gradient(image, kernel):
+    X, K = rng.normal(size=image), rng.normal(size=kernel)
+    assert grad_check(lambda x, k: corr2d(x, k) ** 2, X, K) < 1e-6
+    assert grad_check(lambda k: corr2d(X, k) ** 2, K) < 1e-6  # only the kernel taped
+    assert grad_check(lambda x: corr2d(x, K) ** 2, X) < 1e-6  # only the image taped
+
+
+def test_gradient_of_a_float32_parameter_is_float32():
+    x = Tensor(np.ones(3, np.float32))
+    x.attach_grad()
+    with record():
+        y = (x * x).sum()
+    y.backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2, 2, 2])
+
+
+# --------------------------------------------------------------------- the rules of the tape
+def test_backward_on_a_non_scalar_is_the_gradient_of_its_sum():
+    x, y = leaf(A34), leaf(A34)
+    with record():
+        non_scalar = x * x * 3
+        scalar = (y * y * 3).sum()
+    non_scalar.backward()
+    scalar.backward()
+    np.testing.assert_allclose(x.grad, 6 * A34, rtol=1e-15)
+    np.testing.assert_array_equal(x.grad, y.grad)
+
+
+def test_backward_with_out_grad_weights_the_outputs():
+    x = leaf(VEC)
+    with record():
+        y = x * x
+    y.backward(np.array([1.0, 0.0, 2.0, -1.0]))
+    np.testing.assert_allclose(x.grad, 2 * VEC * [1, 0, 2, -1], rtol=1e-15)
+
+
+def test_two_backward_calls_write_not_accumulate():
+    x = leaf(VEC)
+    with record():
+        y = (x * x).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * VEC, rtol=1e-15)
+
+
+def test_a_second_recorded_pass_replaces_the_gradients():
+    x = leaf(VEC)
+    with record():
+        first = (3 * x).sum()
+    first.backward()
+    np.testing.assert_array_equal(x.grad, 3.0)
+    with record():
+        second = (x * x).sum()
+    second.backward()
+    np.testing.assert_allclose(x.grad, 2 * VEC, rtol=1e-15)
+
+
+def test_a_leaf_the_backward_does_not_reach_keeps_its_gradient():
+    x, z = leaf(VEC), leaf(VEC)
+    with record():
+        y = (x * z).sum()
+    y.backward()
+    with record():
+        y = (x * 5).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad, 5.0)
+    np.testing.assert_array_equal(z.grad, VEC)  # from the first pass
+
+
+def test_gradients_from_two_paths_add_up():
+    x = leaf(VEC)
+    with record():
+        y = x * 2
+        z = (y + y * y).sum()  # dz/dx = 2 + 8x
+    z.backward()
+    np.testing.assert_allclose(x.grad, 2 + 8 * VEC, rtol=1e-14)
+
+
+def test_a_long_chain_does_not_recurse():
+    x = leaf([1.0])
+    with record():
+        y = x
+        for _ in range(3000):
+            y = y * 1.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [1.0])
+
+
+def test_outside_record_operations_return_plain_arrays():
+    x = leaf(A34)
+    results = [x + 1, 1 + x, x - B34, B34 - x, x * x, 2 * x, x / 2, 2 / x, x ** 2, 2 ** x, -x,
+               x.sum(), x.sum(axis=0), x.mean(), x.reshape(4, 3), corr2d(x, [[1.0, -1.0]]),
+               conv2d(x.reshape(1, 1, 3, 4), np.ones((1, 1, 2, 2)))]
+    for result in results:
+        assert not isinstance(result, Tensor)
+        assert isinstance(result, (np.ndarray, np.generic))
+    np.testing.assert_array_equal(results[0], A34 + 1)
+
+
+def test_inside_record_operations_on_tensors_without_grad_are_not_taped():
+    x = Tensor(A34)  # no attach_grad(): nothing to differentiate
+    with record():
+        y = x * 2 + 1
+    assert isinstance(y, np.ndarray)
+    np.testing.assert_array_equal(y, A34 * 2 + 1)
+
+
+def test_record_nests_and_restores():
+    assert not autograd.is_recording()
+    with record():
+        with record():
+            assert autograd.is_recording()
+        assert autograd.is_recording()
+    assert not autograd.is_recording()
+    with pytest.raises(KeyError):
+        with record():
+            raise KeyError
+    assert not autograd.is_recording()
+
+
+@pytest.mark.parametrize("array", [A34, np.arange(3.0), np.float32([1.5, -2.0]), np.array(7.0)])
+def test_tensor_prints_like_numpy(array):
+    assert repr(Tensor(array)) == repr(array)
+    assert str(Tensor(array)) == str(array)
+
+
+def test_tensor_holds_floats_and_shares_its_array():
+    array = np.ones(3, np.float32)
+    tensor = Tensor(array)
+    assert tensor.data is array
+    assert Tensor([1, 2]).dtype == Tensor([True]).dtype == np.float64
+    assert tensor.shape == (3,) and tensor.ndim == 1 and tensor.size == 3 and len(tensor) == 3
+    assert Tensor([[2.5]]).item() == 2.5
+    copy = tensor.asnumpy()
+    copy[0] = 5
+    assert tensor.data[0] == 1
+
+
+def test_backward_on_a_tensor_not_recorded_raises():
+    with pytest.raises(ValueError, match=r"record"):
+        Tensor(A34).backward()
+    y = Tensor(A34)
+    with record():
+        z = y * 2  # y needs no gradient, so z is a plain array
+    with pytest.raises(ValueError, match=r"not part of a recorded graph.*autograd\.record\(\)"):
+        Tensor(z).backward()
+
+
+def test_backward_with_out_grad_of_wrong_shape_names_both_shapes():
+    x = leaf(A34)
+    with record():
+        y = x * 2
+    with pytest.raises(ValueError, match=r"out_grad has shape \(4, 3\).*\(3, 4\)"):
+        y.backward(np.ones((4, 3)))
+    np.testing.assert_array_equal(x.grad, 0)
+
+
+@pytest.mark.parametrize("taped_argument", ["kernel", "image"])
+def test_corr2d_naive_cannot_be_differentiated_and_says_why(taped_argument):
+    X, K = leaf(stripes_like()), leaf([[1.0, -1.0]])
+    if taped_argument == "kernel":
+        X = X.data
+    else:
+        K = K.data
+    with pytest.raises(TypeError, match=r"Y\[i, j\] = \.\.\.") as error:
+        with record():
+            corr2d_naive(X, K)
+    assert "tape" in str(error.value) and "corr2d" in str(error.value)
+
+
+def stripes_like():
+    X = np.ones((6, 8))
+    X[:, 2:6] = 0
+    return X
+
+
+def test_recorded_tensor_refuses_to_become_an_array_or_float():
+    x = leaf(2.0)
+    with record():
+        with pytest.raises(TypeError, match=r"record"):
+            np.asarray(x)
+        with pytest.raises(TypeError, match=r"record"):
+            float(x)
+    assert float(x) == 2.0  # outside record() it converts
+    np.testing.assert_array_equal(np.asarray(x), 2.0)
+
+
+def test_a_failing_backward_leaves_every_gradient_unchanged():
+    x, w = leaf(VEC), leaf(VEC[::-1])
+    with record():
+        good = (x * w).sum()
+    good.backward()
+    before_x, before_w = x.grad.copy(), w.grad.copy()
+
+    def explode(grad):
+        raise RuntimeError("this backward fails")
+
+    with record():
+        broken = taped(x.data * 2, (x,), explode)  # a custom op whose backward raises
+        loss = (w * w).sum() + (broken * w).sum() + (x * 3).sum()
+    with pytest.raises(RuntimeError, match="this backward fails"):
+        loss.backward()
+    np.testing.assert_array_equal(x.grad, before_x)
+    np.testing.assert_array_equal(w.grad, before_w)
+
+
+def test_a_failing_backward_leaves_a_parameters_gradient_unchanged():
+    from d2lmini import nn
+
+    layer = nn.Conv2D(1, kernel_size=(1, 2), in_channels=1)
+    layer.initialize(seed=0)
+    X = stripes_like().reshape(1, 1, 6, 8)
+    with record():
+        loss = (layer(X) ** 2).sum()
+    loss.backward()
+    before, before_bias = layer.weight.grad().copy(), layer.bias.grad().copy()
+    assert np.any(before != 0) and np.any(before_bias != 0)
+
+    def explode(grad):
+        raise FloatingPointError("custom op failed")
+
+    with record():
+        Y = layer(X)
+        loss = (taped(Y.data, (Y,), explode) + Y).sum()
+    with pytest.raises(FloatingPointError):
+        loss.backward()
+    np.testing.assert_array_equal(layer.weight.grad(), before)
+    np.testing.assert_array_equal(layer.bias.grad(), before_bias)

@@ -1,0 +1,326 @@
+"""d2lmini.conv: each vectorized function against its loop, SciPy and PyTorch, and its gradients
+against central differences."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy.signal import correlate2d
+
+from d2lmini import conv2d, conv2d_grad, conv2d_naive, corr2d, corr2d_naive
+from d2lmini.autograd import Tensor, numerical_grad
+from d2lmini.data import stripes
+
+DTYPES = [np.float32, np.float64, np.int64, np.bool_]
+FAST = settings(max_examples=60, deadline=None)
+SLOW = settings(max_examples=25, deadline=None)
+# 0 * inf is NaN, and NumPy warns about it, as it should: these tests expect it.
+INVALID_IS_EXPECTED = pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+
+
+def elements(dtype):
+    """Values of one dtype, small enough that sums of 400 products stay exact in float64."""
+    if dtype == np.bool_:
+        return st.booleans()
+    if dtype == np.int64:
+        return st.integers(-20, 20)
+    return st.floats(-10, 10, width=np.dtype(dtype).itemsize * 8)
+
+
+@st.composite
+def image_and_kernel(draw):
+    """An image up to 20 x 20 and a kernel that fits inside it, each of any supported dtype."""
+    H, W = draw(st.integers(1, 20)), draw(st.integers(1, 20))
+    kh, kw = draw(st.integers(1, H)), draw(st.integers(1, W))
+    x_dtype, k_dtype = draw(st.sampled_from(DTYPES)), draw(st.sampled_from(DTYPES))
+    X = draw(hnp.arrays(x_dtype, (H, W), elements=elements(x_dtype)))
+    K = draw(hnp.arrays(k_dtype, (kh, kw), elements=elements(k_dtype)))
+    return X, K
+
+
+def expected_dtype(*arrays):
+    """float32 only when every input is float32; float64 otherwise (ints and bools promote)."""
+    return np.float32 if all(a.dtype == np.float32 for a in arrays) else np.float64
+
+
+def assert_close_to_exact(Y, X, K):
+    """Y agrees with the float64 correlation up to the rounding of its own dtype.
+
+    Summing kh*kw products in a different order changes the result by at most about
+    kh*kw*eps times the sum of the absolute values of the products.
+    """
+    x, k = X.astype(np.float64), K.astype(np.float64)
+    exact = correlate2d(x, k, mode="valid")
+    bound = correlate2d(np.abs(x), np.abs(k), mode="valid")
+    finfo = np.finfo(Y.dtype)
+    tolerance = 2 * K.size * (finfo.eps * bound + finfo.smallest_subnormal)  # subnormals too
+    assert np.all(np.abs(Y.astype(np.float64) - exact) <= tolerance)
+
+
+# --------------------------------------------------------------------- corr2d
+@FAST
+@given(image_and_kernel())
+def test_corr2d_matches_loop_and_scipy(case):
+    X, K = case
+    Y, Y_naive = corr2d(X, K), corr2d_naive(X, K)
+    shape = (X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)
+    assert Y.shape == Y_naive.shape == shape
+    assert Y.dtype == Y_naive.dtype == expected_dtype(X, K)
+    assert_close_to_exact(Y, X, K)
+    assert_close_to_exact(Y_naive, X, K)
+    if X.dtype.kind in "bi" and K.dtype.kind in "bi":  # small integers: every sum is exact
+        exact = correlate2d(X.astype(np.float64), K.astype(np.float64), mode="valid")
+        np.testing.assert_array_equal(Y, exact)
+        np.testing.assert_array_equal(Y_naive, exact)
+
+
+@pytest.mark.parametrize("dtype, expected", [
+    (np.float32, np.float32), (np.float64, np.float64), (np.int64, np.float64),
+    (np.int32, np.float64), (np.uint8, np.float64), (np.bool_, np.float64),
+])
+def test_corr2d_dtype_rules(dtype, expected):
+    X, K = np.ones((4, 5), dtype=dtype), np.ones((2, 2), dtype=dtype)
+    for func in (corr2d, corr2d_naive):
+        Y = func(X, K)
+        assert Y.dtype == expected
+        np.testing.assert_array_equal(Y, np.full((3, 4), 4.0))
+
+
+def test_corr2d_mixed_float32_and_float64_is_float64():
+    X32, K64 = np.ones((3, 3), np.float32), np.ones((2, 2), np.float64)
+    assert corr2d(X32, K64).dtype == corr2d(K64[:1], X32[:1, :1]).dtype == np.float64
+
+
+@pytest.mark.parametrize("func", [corr2d, corr2d_naive])
+def test_corr2d_accepts_lists_and_tensors_outside_record(func):
+    np.testing.assert_array_equal(func([[1, 2, 3]], [[1, -1]]), [[-1.0, -1.0]])
+    X, K = Tensor([[1.0, 2.0, 3.0]]), Tensor([[1.0, -1.0]])
+    X.attach_grad()
+    Y = func(X, K)
+    assert type(Y) is np.ndarray
+    np.testing.assert_array_equal(Y, [[-1.0, -1.0]])
+
+
+@pytest.mark.parametrize("func", [corr2d, corr2d_naive])
+def test_book_example(func):
+    X = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]])
+    K = np.array([[0, 1], [2, 3]])
+    Y = func(X, K)
+    np.testing.assert_array_equal(Y, [[19.0, 25.0], [37.0, 43.0]])
+    assert Y.dtype == np.float64
+
+
+@pytest.mark.parametrize("func", [corr2d, corr2d_naive])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_book_edge_map(func, dtype):
+    X = np.ones((6, 8), dtype=dtype)
+    X[:, 2:6] = 0
+    np.testing.assert_array_equal(X, stripes())
+    Y = func(X, np.array([[1, -1]], dtype=dtype))
+    assert Y.shape == (6, 7) and Y.dtype == dtype
+    np.testing.assert_array_equal(Y[:, 1], 1)  # white to black
+    np.testing.assert_array_equal(Y[:, 5], -1)  # black to white
+    np.testing.assert_array_equal(np.delete(Y, [1, 5], axis=1), 0)
+
+
+def test_corr2d_of_transposed_image_with_transposed_kernel():
+    """The book's exercise: X.T with K finds the horizontal edges, none here."""
+    np.testing.assert_array_equal(corr2d(stripes().T, [[1, -1]]), np.zeros((8, 5)))
+    np.testing.assert_array_equal(corr2d(stripes().T, [[1], [-1]]), corr2d(stripes(), [[1, -1]]).T)
+
+
+def test_corr2d_does_not_modify_its_inputs():
+    X, K = np.arange(12.0).reshape(3, 4), np.array([[1.0, -2.0]])
+    X0, K0 = X.copy(), K.copy()
+    corr2d(X, K)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(K, K0)
+
+
+def test_corr2d_large_image_crosses_strips():
+    """Images taller than one cache strip (2**16 values) give the same result."""
+    rng = np.random.default_rng(1)
+    X, K = rng.normal(size=(300, 400)), rng.normal(size=(3, 4))
+    np.testing.assert_allclose(corr2d(X, K), correlate2d(X, K, mode="valid"), rtol=1e-10,
+                               atol=1e-12)
+
+
+@INVALID_IS_EXPECTED
+@FAST
+@given(st.data())
+def test_nan_and_inf_touch_only_the_windows_containing_them(data):
+    H, W = data.draw(st.integers(1, 12), "H"), data.draw(st.integers(1, 12), "W")
+    kh, kw = data.draw(st.integers(1, H), "kh"), data.draw(st.integers(1, W), "kw")
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]), "dtype")
+    X = data.draw(hnp.arrays(dtype, (H, W), elements=st.floats(-5, 5, width=32)), "X")
+    K = data.draw(hnp.arrays(dtype, (kh, kw), elements=st.floats(-5, 5, width=32)), "K")
+    p, q = data.draw(st.integers(0, H - 1), "p"), data.draw(st.integers(0, W - 1), "q")
+    bad = data.draw(st.sampled_from([np.nan, np.inf, -np.inf]), "bad")
+    clean = corr2d(X, K)
+    X[p, q] = bad
+    Y = corr2d(X, K)
+    covers = np.zeros(Y.shape, dtype=bool)  # output (i, j) sees X[p, q] iff its window covers it
+    covers[max(p - kh + 1, 0):p + 1, max(q - kw + 1, 0):q + 1] = True
+    if np.isnan(bad):
+        np.testing.assert_array_equal(np.isnan(Y), covers)
+    else:
+        np.testing.assert_array_equal(~np.isfinite(Y), covers)
+    np.testing.assert_array_equal(Y[~covers], clean[~covers])  # the rest is untouched
+    np.testing.assert_allclose(Y, corr2d_naive(X, K), rtol=1e-5, atol=1e-4, equal_nan=True)
+
+
+@INVALID_IS_EXPECTED
+def test_zero_times_inf_is_nan():
+    Y = corr2d(np.array([[np.inf, 1.0, 1.0]]), np.array([[0.0, 1.0]]))
+    assert np.isnan(Y[0, 0]) and Y[0, 1] == 1.0
+    np.testing.assert_array_equal(corr2d_naive(np.array([[np.inf, 1.0, 1.0]]), [[0.0, 1.0]]), Y)
+
+
+def test_nan_in_kernel_makes_every_output_nan():
+    assert np.isnan(corr2d(np.ones((4, 4)), [[1.0, np.nan]])).all()
+
+
+# --------------------------------------------------------------------- conv2d
+def pair_or_int(low, high):
+    values = st.integers(low, high)
+    return st.one_of(values, st.tuples(values, values), st.lists(values, min_size=2, max_size=2),
+                     values.map(np.int64))
+
+
+@st.composite
+def conv_case(draw, max_size=9, max_batch=3, max_channels=3):
+    """Arguments of conv2d: shapes, strides, padding and bias drawn; values from a seed."""
+    N = draw(st.integers(1, max_batch))
+    C_in, C_out = draw(st.integers(1, max_channels)), draw(st.integers(1, max_channels))
+    H, W = draw(st.integers(1, max_size)), draw(st.integers(1, max_size))
+    strides, padding = draw(pair_or_int(1, 3)), draw(pair_or_int(0, 2))
+    ph, pw = (padding, padding) if np.ndim(padding) == 0 else padding
+    kh, kw = draw(st.integers(1, H + 2 * ph)), draw(st.integers(1, W + 2 * pw))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.normal(size=(N, C_in, H, W)).astype(dtype)
+    weight = rng.normal(size=(C_out, C_in, kh, kw)).astype(dtype)
+    bias = draw(st.sampled_from([None, rng.normal(size=C_out).astype(dtype)]))
+    return X, weight, bias, strides, padding
+
+
+def output_shape(X, weight, strides, padding):
+    (sh, sw), (ph, pw) = [(v, v) if np.ndim(v) == 0 else tuple(v) for v in (strides, padding)]
+    return (X.shape[0], weight.shape[0], (X.shape[2] + 2 * ph - weight.shape[2]) // sh + 1,
+            (X.shape[3] + 2 * pw - weight.shape[3]) // sw + 1)
+
+
+@FAST
+@given(conv_case())
+def test_conv2d_matches_loop(case):
+    X, weight, bias, strides, padding = case
+    Y = conv2d(X, weight, bias, strides, padding)
+    Y_naive = conv2d_naive(X, weight, bias, strides, padding)
+    assert Y.shape == Y_naive.shape == output_shape(X, weight, strides, padding)
+    assert Y.dtype == Y_naive.dtype == X.dtype
+    tolerance = 1e-4 if X.dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(Y, Y_naive, rtol=tolerance, atol=tolerance)
+
+
+@FAST
+@given(conv_case(max_batch=1, max_channels=1))
+def test_conv2d_with_one_channel_and_stride_1_is_corr2d(case):
+    X, weight, bias, _, padding = case
+    ph, pw = (padding, padding) if np.ndim(padding) == 0 else padding
+    Y = conv2d(X, weight, bias, 1, padding)
+    expected = corr2d(np.pad(X[0, 0], ((ph, ph), (pw, pw))), weight[0, 0])
+    expected = expected + (0 if bias is None else bias[0])
+    tolerance = 1e-4 if X.dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(Y[0, 0], expected, rtol=tolerance, atol=tolerance)
+
+
+def test_conv2d_one_channel_equals_corr2d_on_the_book_example():
+    X, K = stripes(), np.array([[1.0, -1.0]])
+    np.testing.assert_array_equal(conv2d(X.reshape(1, 1, 6, 8), K.reshape(1, 1, 1, 2))[0, 0],
+                                  corr2d(X, K))
+
+
+def test_conv2d_hand_computed_stride_and_padding():
+    X = np.arange(16.0).reshape(1, 1, 4, 4)
+    weight = np.ones((1, 1, 2, 2))
+    # padding 1 then stride 2: windows at rows/cols -1, 1, 3 of the input
+    expected = [[[[0.0, 1 + 2, 3.0],
+                  [4 + 8, 5 + 6 + 9 + 10, 7 + 11],
+                  [12.0, 13 + 14, 15.0]]]]
+    for func in (conv2d, conv2d_naive):
+        np.testing.assert_array_equal(func(X, weight, strides=2, padding=1), expected)
+        np.testing.assert_array_equal(func(X, weight, strides=(2, 2), padding=(1, 1)), expected)
+    # unequal pairs: rows padded by 0 with stride 3, columns padded by 1 with stride 1
+    Y = conv2d(X, weight, strides=(3, 1), padding=(0, 1))
+    assert Y.shape == (1, 1, 1, 5)
+    np.testing.assert_array_equal(Y[0, 0, 0], [0 + 4, 0 + 1 + 4 + 5, 1 + 2 + 5 + 6, 2 + 3 + 6 + 7,
+                                               3 + 7])
+
+
+def test_conv2d_sums_over_input_channels_and_adds_bias_per_output_channel():
+    X = np.stack([np.ones((3, 3)), 2 * np.ones((3, 3))])[None]  # (1, 2, 3, 3)
+    weight = np.array([np.ones((2, 1, 1)), np.array([[[1.0]], [[-1.0]]])])  # (2, 2, 1, 1)
+    Y = conv2d(X, weight, bias=[10.0, 20.0])
+    np.testing.assert_array_equal(Y[0, 0], np.full((3, 3), 13.0))
+    np.testing.assert_array_equal(Y[0, 1], np.full((3, 3), 19.0))
+
+
+def test_conv2d_images_of_a_batch_are_independent():
+    rng = np.random.default_rng(2)
+    X, weight = rng.normal(size=(4, 2, 5, 6)), rng.normal(size=(3, 2, 2, 3))
+    Y = conv2d(X, weight, padding=1, strides=(1, 2))
+    for n in range(4):
+        np.testing.assert_allclose(Y[n:n + 1], conv2d(X[n:n + 1], weight, padding=1,
+                                                      strides=(1, 2)), rtol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(conv_case())
+def test_conv2d_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    X, weight, bias, strides, padding = case
+    pair = [tuple(v) if np.ndim(v) else int(v) for v in (strides, padding)]
+    expected = torch.nn.functional.conv2d(
+        torch.from_numpy(X), torch.from_numpy(weight),
+        None if bias is None else torch.from_numpy(bias), stride=pair[0], padding=pair[1]).numpy()
+    tolerance = 1e-4 if X.dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(conv2d(X, weight, bias, strides, padding), expected,
+                               rtol=tolerance, atol=tolerance)
+
+
+# --------------------------------------------------------------------- conv2d_grad
+def relative_error(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
+
+
+@SLOW
+@given(conv_case(max_size=6, max_batch=2, max_channels=2), st.integers(0, 2**32 - 1))
+def test_conv2d_grad_matches_central_differences(case, seed):
+    X, weight, bias, strides, padding = case
+    X, weight = X.astype(np.float64), weight.astype(np.float64)
+    bias = np.random.default_rng(seed).normal(size=weight.shape[0])
+    grad_out = np.random.default_rng(seed + 1).normal(
+        size=output_shape(X, weight, strides, padding))  # dL/dY for L = sum(Y * grad_out)
+    grad_X, grad_weight, grad_bias = conv2d_grad(X, weight, grad_out, strides, padding)
+    assert grad_X.shape == X.shape and grad_weight.shape == weight.shape
+    assert grad_bias.shape == bias.shape
+    numeric = numerical_grad(lambda x, w, b: conv2d(x, w, b, strides, padding) * grad_out,
+                             X, weight, bias)
+    for analytic, reference in zip((grad_X, grad_weight, grad_bias), numeric):
+        assert relative_error(analytic, reference) < 1e-6
+
+
+def test_conv2d_grad_of_one_channel_is_the_book_formula():
+    """For one channel and stride 1, dL/dK = corr2d(X, dL/dY)."""
+    rng = np.random.default_rng(3)
+    X, K = rng.normal(size=(6, 8)), rng.normal(size=(2, 3))
+    grad_out = rng.normal(size=(5, 6))
+    _, grad_weight, grad_bias = conv2d_grad(X[None, None], K[None, None], grad_out[None, None])
+    np.testing.assert_allclose(grad_weight[0, 0], corr2d(X, grad_out), rtol=1e-12)
+    np.testing.assert_allclose(grad_bias, [grad_out.sum()], rtol=1e-12)
+
+
+def test_conv2d_grad_keeps_float32():
+    grads = conv2d_grad(np.ones((1, 1, 3, 3), np.float32), np.ones((1, 1, 2, 2), np.float32),
+                        np.ones((1, 1, 2, 2), np.float32))
+    assert [g.dtype for g in grads] == [np.float32] * 3
