@@ -35,7 +35,7 @@ def test_update_writes_contents_and_links(tmp_path):
     root = make_project(tmp_path, ["Alpha", "Beta", "Gamma"])
     assert len(navigation.update(root)) == 4  # three notebooks and the README
     readme = (root / "README.md").read_text()
-    assert "1. [01. Alpha](notebooks/01-alpha.ipynb)\n2. [02. Beta](notebooks/02-beta.ipynb)\n" in readme
+    assert "- [01. Alpha](notebooks/01-alpha.ipynb)\n- [02. Beta](notebooks/02-beta.ipynb)\n" in readme
     assert "old line" not in readme and readme.endswith("End.\n")
     middle = nbformat.read(root / "notebooks" / "02-beta.ipynb", as_version=4)
     first, last = middle.cells[0].source, middle.cells[-1].source

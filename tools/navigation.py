@@ -58,7 +58,7 @@ def with_navigation(nb, line):
 
 
 def contents(titles, names):
-    return "".join(f"{k + 1}. [{t}](notebooks/{n})\n" for k, (t, n) in enumerate(zip(titles, names)))
+    return "".join(f"- [{t}](notebooks/{n})\n" for t, n in zip(titles, names))
 
 
 def update(root, check=False):
