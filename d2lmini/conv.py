@@ -218,7 +218,10 @@ def _im2col(x, kernel_hw, stride, pad):
 
 
 def _col2im(cols, x_shape, kernel_hw, stride, pad):
-    """The adjoint of ``_im2col``: add every column back onto the window it came from."""
+    """The adjoint of ``_im2col``: add every column back onto the window it came from.
+
+    This is how the input gradient spreads each output's gradient over the window it read.
+    """
     N, C, H_in, W_in = x_shape
     (kh, kw), (sh, sw) = kernel_hw, stride
     xp = np.zeros((C, N, H_in + 2 * pad[0], W_in + 2 * pad[1]), dtype=cols.dtype)  # (C, N, Hp, Wp)
@@ -231,21 +234,53 @@ def _col2im(cols, x_shape, kernel_hw, stride, pad):
     return np.ascontiguousarray(x.transpose(1, 0, 2, 3))  # (N, C, H_in, W_in)
 
 
-def _conv2d_backward(cols, x_shape, w, grad, stride, pad, need_x=True):
-    """The three gradients of conv2d from its im2col matrix ``cols`` and the output gradient.
+_CHUNK_BYTES = 3 << 20  # im2col matrix per batch chunk: small enough to stay in cache
 
-    The products are written in the orientation OpenBLAS runs fastest for these shapes.
-    With ``need_x`` false the input gradient, half of the work, is skipped (returned as None):
-    training a layer needs only the gradients of its weight and bias.
+
+def _batch_chunks(x, kernel_hw, out_hw):
+    """Slices of the batch whose im2col matrices take about ``_CHUNK_BYTES`` each.
+
+    Working a few images at a time lets each matrix be used while it is still in the CPU cache
+    (about twice as fast as one matrix for the whole batch, which goes out to memory).
+    """
+    per_image = x.shape[1] * kernel_hw[0] * kernel_hw[1] * out_hw[0] * out_hw[1] * x.itemsize
+    step = max(1, _CHUNK_BYTES // per_image)
+    return [slice(start, start + step) for start in range(0, x.shape[0], step)]
+
+
+def _conv2d_forward(x, w, stride, pad):
+    """conv2d without bias on checked arrays, a chunk of the batch at a time."""
+    (N, _, H_in, W_in), C_out = x.shape, w.shape[0]
+    H, W = _output_hw((H_in + 2 * pad[0], W_in + 2 * pad[1]), w.shape[2:], stride)
+    Y = np.empty((N, C_out, H, W), dtype=x.dtype)
+    for part in _batch_chunks(x, w.shape[2:], (H, W)):
+        cols = _im2col(x[part], w.shape[2:], stride, pad)  # (C_in*kh*kw, n*H*W)
+        out = w.reshape(C_out, -1) @ cols  # (C_out, n*H*W)
+        Y[part] = out.reshape(C_out, -1, H, W).transpose(1, 0, 2, 3)  # (n, C_out, H, W)
+    return Y
+
+
+def _conv2d_backward(x, w, grad, stride, pad, need_x=True):
+    """The three gradients of conv2d, a chunk of the batch at a time.
+
+    Each chunk's im2col matrix is built again rather than kept from the forward pass: that
+    costs little and keeps no large matrix alive between the passes. The products are written
+    in the orientation OpenBLAS runs fastest for these shapes. With ``need_x`` false the input
+    gradient, half of the work, is skipped (returned as None): training a layer needs only the
+    gradients of its weight and bias.
     """
     C_out = w.shape[0]
-    grad = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(C_out, -1)  # (C_out, N*H*W)
-    grad_w = (cols @ grad.T).T  # (C_out, C_in*kh*kw)
-    grad_x = None
-    if need_x:
-        grad_cols = w.reshape(C_out, -1).T @ grad  # (C_in*kh*kw, N*H*W)
-        grad_x = _col2im(grad_cols, x_shape, w.shape[2:], stride, pad)  # (N, C_in, H_in, W_in)
-    return grad_x, grad_w.reshape(w.shape), grad.sum(axis=1)
+    w2 = w.reshape(C_out, -1)  # (C_out, C_in*kh*kw)
+    grad_w = np.zeros_like(w2)
+    grad_x = np.empty_like(x) if need_x else None
+    for part in _batch_chunks(x, w.shape[2:], grad.shape[2:]):
+        cols = _im2col(x[part], w.shape[2:], stride, pad)  # (C_in*kh*kw, n*H*W)
+        g = np.ascontiguousarray(grad[part].transpose(1, 0, 2, 3)).reshape(C_out, -1)  # (C_out, n*H*W)
+        grad_w += (cols @ g.T).T
+        if need_x:
+            grad_cols = w2.T @ g  # (C_in*kh*kw, n*H*W)
+            grad_x[part] = _col2im(grad_cols, x[part].shape, w.shape[2:], stride, pad)
+    return grad_x, grad_w.reshape(w.shape), grad.sum(axis=(0, 2, 3))
 
 
 def conv2d_naive(X, weight, bias=None, strides=1, padding=0):
@@ -298,17 +333,13 @@ def conv2d(X, weight, bias=None, strides=1, padding=0):
              [8.5, 8.5]]]])
     """
     x, w, b, stride, pad = _check_conv2d("conv2d", X, weight, bias, strides, padding)
-    N, C_out = x.shape[0], w.shape[0]
-    cols = _im2col(x, w.shape[2:], stride, pad)  # (C_in*kh*kw, N*H_out*W_out)
-    H, W = _output_hw((x.shape[2] + 2 * pad[0], x.shape[3] + 2 * pad[1]), w.shape[2:], stride)
-    Y = (w.reshape(C_out, -1) @ cols).reshape(C_out, N, H, W)  # (C_out, N, H_out, W_out)
-    Y = np.ascontiguousarray(Y.transpose(1, 0, 2, 3))  # (N, C_out, H_out, W_out)
+    Y = _conv2d_forward(x, w, stride, pad)  # (N, C_out, H_out, W_out)
     if b is not None:
         Y += b[:, None, None]
 
     def backward(grad):
         need_x = isinstance(X, Tensor) and X.requires_grad
-        grad_x, grad_w, grad_b = _conv2d_backward(cols, x.shape, w, grad, stride, pad, need_x)
+        grad_x, grad_w, grad_b = _conv2d_backward(x, w, grad, stride, pad, need_x)
         return grad_x, grad_w, None if b is None else grad_b
 
     return taped(Y, (X, weight, bias), backward)
@@ -351,5 +382,4 @@ def conv2d_grad(X, weight, grad_out, strides=1, padding=0):
             f"conv2d_grad: grad_out has shape {g.shape}, expected the output shape {expected} "
             f"of conv2d for X {x.shape} and weight {w.shape}"
         )
-    cols = _im2col(x, w.shape[2:], stride, pad)
-    return _conv2d_backward(cols, x.shape, w, g.astype(x.dtype, copy=False), stride, pad)
+    return _conv2d_backward(x, w, g.astype(x.dtype, copy=False), stride, pad)
