@@ -1,4 +1,4 @@
-# make lab | test | notebooks | navigation | bench | clean
+# make lab | test | notebooks | navigation | student | html | bench | clean
 # Everything runs in .venv; a stamp file per extras set re-installs only
 # when pyproject.toml changes.
 
@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test notebooks navigation bench clean
+.PHONY: lab test notebooks navigation student html bench clean
 
 lab: $(VENV)/.stamp-lab
 	$(BIN)/jupyter lab notebooks/
@@ -19,6 +19,12 @@ notebooks: navigation
 
 navigation: $(VENV)/.stamp-test
 	$(BIN)/python tools/navigation.py
+
+student: $(VENV)/.stamp-test
+	$(BIN)/python tools/student.py
+
+html: $(VENV)/.stamp-test
+	$(BIN)/python tools/site.py
 
 bench: $(VENV)/.stamp-bench
 	MPLBACKEND=Agg $(BIN)/python -m benchmarks
