@@ -9,6 +9,7 @@ Every check runs on the fixture tests/fixtures/exercises.ipynb and on each noteb
 """
 
 import collections
+import concurrent.futures
 import doctest
 import functools
 import html
@@ -106,15 +107,8 @@ def execute(nb, folder):
     return nb
 
 
-@functools.cache
-def executed_student_copy(path):
-    """The student copy, run: every solution is a stub."""
-    return execute(student.student_copy(read(path), path.name)[0], path.parent)  # not the cached copy
-
-
-@functools.cache
-def executed_one_stub_at_a_time(path):
-    """The instructor notebook, run with a probe before each solution: its stub, then its self-check.
+def one_stub_at_a_time(path):
+    """The instructor notebook with a probe before each solution: its stub, then its self-check.
 
     Each probe self-check thus runs with only its own solution missing and every earlier exercise
     solved, as for a learner who works in order; it catches a self-check that an earlier
@@ -130,7 +124,30 @@ def executed_one_stub_at_a_time(path):
             cells += [nbformat.v4.new_code_cell(stub, metadata={"tags": ["probe"]}), probe_check]
         cells.append(cell)
     nb.cells = cells
-    return execute(nb, path.parent)
+    return nb
+
+
+@functools.cache
+def executed():
+    """Every run the checks need, two kernels at a time: {(kind, path): executed notebook}.
+
+    'student' is the student copy (every solution a stub, not the cached copy), 'probe' the
+    instructor notebook with one stub at a time (see one_stub_at_a_time).
+    """
+    jobs = {}
+    for path in SOURCES:
+        jobs["student", path] = (student.student_copy(read(path), path.name)[0], path.parent)
+        jobs["probe", path] = (one_stub_at_a_time(path), path.parent)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(jobs, pool.map(lambda job: execute(*job), jobs.values())))
+
+
+def executed_student_copy(path):
+    return executed()["student", path]
+
+
+def executed_one_stub_at_a_time(path):
+    return executed()["probe", path]
 
 
 parametrize_sources = pytest.mark.parametrize("path", SOURCES, ids=[p.name for p in SOURCES])
