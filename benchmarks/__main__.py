@@ -24,6 +24,20 @@ def median_ms(func, repeat=7, number=1):
     return 1e3 * float(np.median(timeit.repeat(func, repeat=repeat, number=number))) / number
 
 
+def paired_median_ms(ours, theirs, rounds=3, block=5):
+    """Median times of two functions, timed in alternating blocks of calls.
+
+    Within a block each function runs warm, as in a training loop; alternating the blocks lets
+    a change in the machine's load during the measurement weigh on both alike.
+    """
+    times = ([], [])
+    for _ in range(rounds):
+        for func, record in zip((ours, theirs), times):
+            func()  # warm-up: the other function ran last
+            record.extend(timeit.repeat(func, repeat=block, number=1))
+    return tuple(1e3 * float(np.median(t)) for t in times)
+
+
 def loop_vs_vectorized(rng):
     print("## corr2d vs the book's loop corr2d_naive (3x3 kernel, float64)\n")
     print(f"{'image':>9} {'naive ms':>10} {'corr2d ms':>10} {'speed-up':>9}")
@@ -49,8 +63,8 @@ def against_scipy(rng, sizes, kernels):
             for k in kernels:
                 X = rng.standard_normal((n, n)).astype(dtype)
                 K = rng.standard_normal((k, k)).astype(dtype)
-                theirs = median_ms(lambda: correlate2d(X, K, mode="valid"))
-                ours = median_ms(lambda: d2lmini.corr2d(X, K))
+                ours, theirs = paired_median_ms(lambda: d2lmini.corr2d(X, K),
+                                                lambda: correlate2d(X, K, mode="valid"))
                 print(f"{dtype.__name__:>8} {n:>4}x{n:<4} {k:>3}x{k:<3} {theirs:>9.2f} "
                       f"{ours:>10.2f} {theirs / ours:>5.1f}x")
     print("ratio = scipy time / corr2d time; target: > 1 for kernels up to 7x7\n")
@@ -87,9 +101,10 @@ def against_torch(rng):
         for input_grad in (True, False):
             products = 3 if input_grad else 2  # forward, weight gradient, input gradient
             flops = products * 2 * N * C_out * C_in * k * k * H * H
-            ours = median_ms(lambda: conv2d_step(X, W, b, G, input_grad), repeat=15)
             theirs = ratio = float("nan")
-            if torch is not None:
+            if torch is None:
+                ours = median_ms(lambda: conv2d_step(X, W, b, G, input_grad), repeat=15)
+            else:
                 tX = torch.tensor(X, requires_grad=input_grad)
                 tW, tb = (torch.tensor(a, requires_grad=True) for a in (W, b))
                 tG = torch.tensor(G)
@@ -99,7 +114,8 @@ def against_torch(rng):
                         t.grad = None
                     torch.nn.functional.conv2d(tX, tW, tb, padding=1).backward(tG)
 
-                theirs = median_ms(torch_step, repeat=15)
+                ours, theirs = paired_median_ms(lambda: conv2d_step(X, W, b, G, input_grad),
+                                                torch_step)
                 ratio = ours / theirs
             which = "X, weight, bias" if input_grad else "weight, bias"
             print(f"{dtype.__name__:>8} {which:>16} {ours:>11.2f} {flops / ours / 1e6:>8.1f} "
@@ -111,7 +127,7 @@ def against_torch(rng):
 def imports():
     code = "import sys, d2lmini; print(sorted({'matplotlib', 'scipy'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    print(f"## import d2lmini pulls in of matplotlib and scipy: {out.stdout.strip()} "
+    print(f"## of matplotlib and scipy, import d2lmini loads: {out.stdout.strip()} "
           "(target: [])\n")
 
 
