@@ -1,5 +1,5 @@
 """The README's contents and the notebooks' previous/next links are generated, and not stale."""
-import shutil
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -66,4 +66,28 @@ def test_a_notebook_without_a_title_is_an_error(tmp_path):
     nb.cells[0].source = "No heading here"
     nbformat.write(nb, path)
     with pytest.raises(ValueError, match="01-alpha.ipynb: no '# Title' heading"):
+        navigation.update(root)
+
+
+def test_readme_figures_are_copied_from_tagged_cells(tmp_path):
+    root = make_project(tmp_path, ["Alpha"])
+    path = root / "notebooks" / "01-alpha.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    png = b"\x89PNG fake bytes"
+    nb.cells[1].metadata["tags"] = ["readme-figure"]
+    nb.cells[1].outputs = [nbformat.v4.new_output(
+        "display_data", data={"image/png": base64.b64encode(png).decode(), "text/plain": "<Figure>"})]
+    nbformat.write(nb, path)
+    assert root / "docs" / "images" / "01-alpha.png" in navigation.update(root)
+    assert (root / "docs" / "images" / "01-alpha.png").read_bytes() == png
+    assert navigation.update(root, check=True) == []
+
+
+def test_a_readme_figure_cell_without_a_figure_is_an_error(tmp_path):
+    root = make_project(tmp_path, ["Alpha"])
+    path = root / "notebooks" / "01-alpha.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].metadata["tags"] = ["readme-figure"]
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match="01-alpha.ipynb: a 'readme-figure' cell must show one"):
         navigation.update(root)

@@ -1,4 +1,4 @@
-"""Write the table of contents and the previous/next links of the notebooks; never edit them by hand.
+"""Write the table of contents, the previous/next links and the README's figures; never by hand.
 
 Usage: python tools/navigation.py [--check] [ROOT]
 
@@ -6,10 +6,13 @@ Usage: python tools/navigation.py [--check] [ROOT]
   notebook, with its title (the first ``# `` heading of the notebook).
 - Every notebook gets a navigation cell first and last (marked ``<!-- navigation -->``) linking
   the previous notebook, the contents and the next notebook.
+- The figure of each code cell tagged ``readme-figure`` is copied to
+  ``docs/images/NN-name.png`` (NN-name: the notebook's), for the README to show.
 
 With ``--check`` nothing is written; the exit status is 1 if anything is stale (the tests run this).
 After the PythonDataScienceHandbook's tools/add_navigation.py and tools/generate_contents.py.
 """
+import base64
 import re
 import sys
 from pathlib import Path
@@ -61,6 +64,21 @@ def contents(titles, names):
     return "".join(f"- [{t}](notebooks/{n})\n" for t, n in zip(titles, names))
 
 
+def readme_figures(nb, path):
+    """{file name: PNG bytes} of the cells tagged 'readme-figure'."""
+    figures = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "readme-figure" in cell.metadata.get("tags", []):
+            pngs = [o.data["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})]
+            if len(pngs) != 1:
+                raise ValueError(f"{path.name}: a 'readme-figure' cell must show one figure, "
+                                 f"it shows {len(pngs)}")
+            figures[f"{path.stem}.png"] = base64.b64decode(pngs[0])
+    if len(figures) < sum("readme-figure" in c.metadata.get("tags", []) for c in nb.cells):
+        raise ValueError(f"{path.name}: at most one cell may be tagged 'readme-figure'")
+    return figures
+
+
 def update(root, check=False):
     """Bring the README's contents and every notebook's links up to date; return the stale files."""
     root = Path(root)
@@ -74,6 +92,15 @@ def update(root, check=False):
             stale.append(path)
             if not check:
                 nbformat.write(nb, path)
+    images = root / "docs" / "images"
+    for nb, path in zip(books, paths):
+        for name, png in readme_figures(nb, path).items():
+            target = images / name
+            if not target.exists() or target.read_bytes() != png:
+                stale.append(target)
+                if not check:
+                    images.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(png)
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")
     if not TOC.search(text):
