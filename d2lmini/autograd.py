@@ -8,7 +8,9 @@ unchanged. Taught in notebooks 02 and 04.
 
 Rules a learner can rely on:
 
-- Outside ``record()`` nothing is taped and every operation returns a plain NumPy array.
+- Outside ``record()`` nothing is taped and every operation returns a plain NumPy array. So a
+  forgotten ``record()`` shows as ``AttributeError: 'numpy.ndarray' object has no attribute
+  'backward'`` on the ``l.backward()`` line.
 - ``backward()`` on a non-scalar result back-propagates the gradient of its sum, as MXNet does.
 - Gradients are *written*, not added (gluon's default ``grad_req='write'``): each ``backward()``
   replaces the gradients of the leaves it reaches.

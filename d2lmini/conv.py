@@ -133,7 +133,7 @@ def corr2d(X, K):
 
     Instead of visiting each output pixel, visit each kernel tap ``K[i, j]``: it multiplies the
     shifted view ``X[i:i+H, j:j+W]`` of the whole image, and the kh*kw products add up to Y.
-    The Python loop runs kh*kw times (9 for a 3x3 kernel) instead of H*W times.
+    The Python loop makes kh*kw passes (9 for a 3x3 kernel) instead of H*W steps.
 
     Args:
         X: input, shape (H_in, W_in); a Tensor inside ``autograd.record()`` is taped.
