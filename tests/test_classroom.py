@@ -210,23 +210,25 @@ def test_every_solution_is_followed_by_a_self_check(path):
     assert not unchecked, f"{path.name}: no self-check cell right after the solution of {unchecked}"
 
 
+def exercises_with(nb, tag, failed):
+    """The exercises whose cells tagged `tag` failed (or passed, with failed=False) in run `nb`."""
+    return [exercise_of(nb, i) for i, cell in enumerate(nb.cells)
+            if tagged(cell, tag) and bool(errors(cell)) == failed]
+
+
 @parametrize_sources
 def test_self_checks_fail_on_the_stub(path):
-    nb = executed_student_copy(path)
-    passing = [exercise_of(nb, i) for i, cell in enumerate(nb.cells)
-               if tagged(cell, "self-check") and not errors(cell)]
+    passing = exercises_with(executed_student_copy(path), "self-check", failed=False)
     assert not passing, f"{path.name}: self-checks that pass in the student copy: {passing}"
 
 
 @parametrize_sources
 def test_self_checks_fail_on_the_stub_after_earlier_exercises_are_solved(path):
     nb = executed_one_stub_at_a_time(path)
-    passing = [exercise_of(nb, i) for i, cell in enumerate(nb.cells)
-               if tagged(cell, "probe-check") and not errors(cell)]
+    passing = exercises_with(nb, "probe-check", failed=False)
     assert not passing, (f"{path.name}: self-checks that pass on their stub once the earlier "
                          f"exercises are solved: {passing}")
-    failing = [exercise_of(nb, i) for i, cell in enumerate(nb.cells)
-               if tagged(cell, "self-check") and errors(cell)]
+    failing = exercises_with(nb, "self-check", failed=True)
     assert not failing, f"{path.name}: self-checks that fail on the solution after its stub: {failing}"
 
 
