@@ -76,3 +76,11 @@ def test_ignored_outputs_say_why(path):
         lines = cell.source.splitlines()
         if lines and lines[0].strip() == "# NBVAL_IGNORE_OUTPUT":
             assert len(lines) > 1 and lines[1].startswith("# "), "say why on the next line"
+
+
+@parametrize
+def test_prints_are_stored_as_one_output_per_stream(path):
+    """run_notebooks.py joins what the kernel split by timing, so re-runs store the same file."""
+    for cell in code_cells(path):
+        names = [o.get("name") if o.output_type == "stream" else None for o in cell.outputs]
+        assert not any(a is not None and a == b for a, b in zip(names, names[1:])), cell.source[:80]

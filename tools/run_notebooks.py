@@ -48,7 +48,7 @@ def fresh_id(index, taken):
 
 
 def normalize(nb):
-    """Fix the metadata, cell ids and execution counts in place; return nb."""
+    """Fix the metadata, cell ids, execution counts and stream outputs in place; return nb."""
     nb.nbformat, nb.nbformat_minor = 4, 5
     nb.metadata = nbformat.from_dict(METADATA)
     taken = {cell.get("id") for cell in nb.cells}
@@ -64,10 +64,25 @@ def normalize(nb):
         executed = bool(cell.source.strip())
         count += executed
         cell.execution_count = count if executed else None
+        cell.outputs = merged_streams(cell.outputs)
         for output in cell.outputs:
             if output.output_type == "execute_result":
                 output.execution_count = cell.execution_count
     return nb
+
+
+def merged_streams(outputs):
+    """Join consecutive prints to the same stream into one output: how the kernel happened to
+    split them into messages depends on timing, and would change the file from run to run."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def run(path):
