@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 
 .PHONY: lab test notebooks navigation student html bench clean
 
+# The server's root is the repository, so the notebooks' links to README.md work; the file
+# browser opens on notebooks/. --allow-root only for root, as in a container.
 lab: $(VENV)/.stamp-lab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ContentsManager.preferred_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
