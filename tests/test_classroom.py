@@ -21,8 +21,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client import KernelManager
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "exercises.ipynb"
@@ -96,15 +94,7 @@ def student_copy(path):
 
 def execute(nb, folder):
     """Run `nb` top to bottom in a fresh kernel in `folder`, keeping errors in the outputs."""
-    km = KernelManager(kernel_name="python3", kernel_spec_manager=run_notebooks.ThisPython())
-    client = NotebookClient(nb, km=km, timeout=run_notebooks.TIMEOUT, kernel_name="python3",
-                            allow_errors=True, resources={"metadata": {"path": str(folder)}})
-    try:
-        client.execute(cleanup_kc=True)  # closes the channels of a km we own
-    finally:
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
-    return nb
+    return run_notebooks.execute(nb, folder, allow_errors=True)
 
 
 def one_stub_at_a_time(path):

@@ -85,17 +85,28 @@ def merged_streams(outputs):
     return merged
 
 
-def run(path):
-    """Execute one notebook file and write it back."""
-    nb = normalize(nbformat.read(path, as_version=4))  # ids before running
+def execute(nb, folder, allow_errors=False):
+    """Run `nb` top to bottom in a fresh kernel of this Python, in `folder`; return it.
+
+    With `allow_errors` every error stays in the outputs; otherwise the first error in a cell
+    without the `raises-exception` tag raises CellExecutionError.
+    """
     km = KernelManager(kernel_name="python3", kernel_spec_manager=ThisPython())
     client = NotebookClient(nb, km=km, timeout=TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.resolve().parent)}})
+                            allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(folder)}})
     try:
-        client.execute()
+        client.execute(cleanup_kc=True)  # closes the channels of a km we own
     finally:
         if km.has_kernel:  # we made km, so the client leaves it to us
             km.shutdown_kernel(now=True)
+    return nb
+
+
+def run(path):
+    """Execute one notebook file and write it back."""
+    nb = normalize(nbformat.read(path, as_version=4))  # ids before running
+    execute(nb, path.resolve().parent)
     nbformat.write(normalize(nb), path)  # nbformat writes indent 1 and a trailing newline
 
 
