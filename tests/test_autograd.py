@@ -1,4 +1,6 @@
 """d2lmini.autograd: every taped operation against central differences, and the tape's rules."""
+import re
+
 import numpy as np
 import pytest
 
@@ -83,6 +85,22 @@ CASES = {
     "index repeated": (lambda a: a[[0, 0, 2], 1:3] ** 2, [A34]),  # an entry read twice
     "index mask": (lambda a: a[CONSTANT > 0] ** 2, [A34]),
     "index window": (lambda a: (a[0:2, 1:3] * CONSTANT[:2, :2]).sum(), [A34]),
+    # matrix products, as np.matmul: 1-D operands, batches that broadcast, arrays on either side
+    "(3,4) @ (4,2)": (lambda a, b: a @ b, [A34, rng.normal(size=(4, 2))]),
+    "(4,) @ (4,2)": (lambda a, b: a @ b, [VEC, rng.normal(size=(4, 2))]),
+    "(3,4) @ (4,)": (lambda a, b: a @ b, [A34, VEC]),
+    "(4,) @ (4,)": (lambda a, b: (a @ b) * (a @ b), [VEC, VEC[::-1]]),
+    "(2,3,4) @ (4,5)": (lambda a, b: a @ b, [rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 5))]),
+    "(2,1,3,4) @ (3,4,2)": (lambda a, b: a @ b,
+                            [rng.normal(size=(2, 1, 3, 4)), rng.normal(size=(3, 4, 2))]),
+    "(4,) @ (2,4,3)": (lambda a, b: a @ b, [VEC, rng.normal(size=(2, 4, 3))]),
+    "(2,3,4) @ (4,)": (lambda a, b: a @ b, [rng.normal(size=(2, 3, 4)), VEC]),
+    "tensor @ array": (lambda a: a @ CONSTANT.T, [A34]),
+    "array @ tensor": (lambda a: CONSTANT.T @ a, [A34]),
+    "array (4,) @ tensor (2,4,3)": (lambda a: VEC @ a, [rng.normal(size=(2, 4, 3))]),
+    "list @ tensor": (lambda a: [1.0, -2.0, 0.5] @ a, [A34]),
+    "tensor @ list": (lambda a: a @ [1.0, -2.0, 0.5, 3.0], [A34]),
+    "matmul chain": (lambda a, b: ((a @ b.reshape(4, 3)) ** 2 @ a).sum(), [A34, B34]),
     # a composite: the squared error of the training loop
     "squared error": (lambda a, b: ((a * b - CONSTANT) ** 2).sum(), [A34, B34]),
     "tensor used twice": (lambda a: a * a + a / (a * a + 1), [A34]),
@@ -339,3 +357,72 @@ def test_a_failing_backward_leaves_a_parameters_gradient_unchanged():
         loss.backward()
     np.testing.assert_array_equal(layer.weight.grad(), before)
     np.testing.assert_array_equal(layer.bias.grad(), before_bias)
+
+
+# --------------------------------------------------------------------- matmul and NumPy functions
+@pytest.mark.parametrize("left, right", [
+    ((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)),
+    ((2, 1, 3, 4), (3, 4, 2)), ((4,), (2, 4, 3)), ((5, 1, 2, 3), (1, 4, 3, 2)),
+])
+def test_matmul_gives_what_numpy_gives_on_either_side(left, right):
+    a, b = rng.normal(size=left), rng.normal(size=right)
+    expected = a @ b
+    for x, y in [(leaf(a), b), (a, leaf(b)), (leaf(a), leaf(b)), (a.tolist(), leaf(b))]:
+        with record():
+            out = x @ y
+        assert isinstance(out, Tensor)
+        np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    assert not isinstance(Tensor(a) @ b, Tensor)  # not recording: NumPy's result
+
+
+def test_matmul_of_scalars_raises_as_numpy_does():
+    with record(), pytest.raises(ValueError, match="matmul"):
+        leaf(VEC) @ 2.0
+
+
+@pytest.mark.parametrize("call, name, instead", [
+    (lambda x: np.sum(x), "np.sum", r"l\.sum\(\)"),
+    (lambda x: np.mean(x, axis=0), "np.mean", r"\.mean\(\)"),
+    (lambda x: np.dot(x, CONSTANT.T), "np.dot", "`@`"),
+    (lambda x: np.tensordot(x, CONSTANT, axes=2), "np.tensordot", "`@`"),
+    (lambda x: np.einsum("ij,ij->", x, CONSTANT), "np.einsum", r"`\*`.*\.sum\(axis=\.\.\.\)"),
+    (lambda x: np.einsum("ij,ij->", CONSTANT, x), "np.einsum", "`@`"),
+    (lambda x: np.inner(x, CONSTANT), "np.inner", "`@`"),
+    (lambda x: np.convolve(x[0], CONSTANT[0]), "np.convolve", "d2lmini.corr2d"),
+    (lambda x: np.stack([x, x]), "np.stack", "recorded operations"),
+    (lambda x: np.exp(x), "np.exp", "recorded operations"),
+    (lambda x: np.maximum(x, 0), "np.maximum", "recorded operations"),
+    (lambda x: np.add(x, 1, out=np.empty((3, 4))), "np.add", "recorded operations"),
+])
+def test_numpy_functions_on_a_recorded_tensor_say_what_to_use(call, name, instead):
+    x = leaf(A34)
+    with record():
+        with pytest.raises(TypeError) as error:
+            call(x)
+    message = str(error.value)
+    assert message.startswith(name + "()") and "record()" in message
+    assert re.search(instead, message), message
+    assert "Y[i, j]" not in message  # that message is for element-wise writes
+    np.testing.assert_allclose(call(x), call(A34))  # outside record() they compute on the array
+
+
+def test_numpy_ufuncs_with_an_array_on_the_left_are_taped():
+    x = leaf(A34)
+    with record():
+        out = np.add(CONSTANT, x) * np.multiply(2.0, x) - np.subtract(CONSTANT, x) / np.float32(2)
+        shape = np.shape(x), np.ndim(x)
+        positive = np.greater(x, 0)  # a comparison has no gradient: a plain boolean array
+    out.backward()
+    np.testing.assert_allclose(x.grad, 2 * CONSTANT + 4 * A34 + 0.5)
+    assert shape == ((3, 4), 2)
+    assert positive.dtype == bool and not isinstance(positive, Tensor)
+
+
+def test_elementwise_writes_keep_the_loops_message():
+    x = leaf(A34)
+    Y = np.zeros((3, 4))
+    with record(), pytest.raises((TypeError, ValueError)) as error:
+        Y[0, 0] = x[0, 0]
+    # NumPy reports a Tensor as a sequence it cannot store, caused by the tape's refusal
+    messages = str(error.value) + str(error.value.__cause__)
+    assert "Y[i, j] = ..." in messages
