@@ -38,7 +38,16 @@ _recording = False
 
 
 @contextlib.contextmanager
-def record():
+def _record():
+    global _recording
+    previous, _recording = _recording, True
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+class _Record:
     """Tape the operations run inside the ``with`` block, as ``mxnet.autograd.record``.
 
     >>> with record():
@@ -47,12 +56,23 @@ def record():
     >>> is_recording()
     False
     """
-    global _recording
-    previous, _recording = _recording, True
-    try:
-        yield
-    finally:
-        _recording = previous
+
+    def __call__(self):
+        return _record()
+
+    def __enter__(self):  # `with autograd.record:`, the parentheses forgotten
+        raise TypeError(
+            "autograd.record is a function: write `with autograd.record():`, with parentheses"
+        )
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def __repr__(self):
+        return "<function d2lmini.autograd.record>"
+
+
+record = _Record()
 
 
 def is_recording():
@@ -566,7 +586,7 @@ def numerical_grad(f, *arrays, eps=1e-6):
     >>> numerical_grad(lambda x: x ** 2, np.array([1.0, -3.0]))[0].round(6)
     array([ 2., -6.])
     """
-    points = [np.array(a, dtype=np.float64) for a in arrays]
+    points = _check_numerical("numerical_grad", f, arrays, eps)
     grads = []
     for x in points:
         grad = np.zeros_like(x)
@@ -593,7 +613,7 @@ def grad_check(f, *arrays, eps=1e-6):
     >>> grad_check(lambda x, y: x * y + x ** 3, np.array([1.0, 2.0]), np.array([0.5, -1.0])) < 1e-6
     True
     """
-    leaves = [Tensor(np.array(a, dtype=np.float64)) for a in arrays]
+    leaves = [Tensor(a) for a in _check_numerical("grad_check", f, arrays, eps)]
     for leaf in leaves:
         leaf.attach_grad()
     with record():
@@ -606,3 +626,15 @@ def grad_check(f, *arrays, eps=1e-6):
         scale = max(np.linalg.norm(leaf.grad) + np.linalg.norm(numeric), 1e-12)
         worst = max(worst, float(np.linalg.norm(leaf.grad - numeric) / scale))
     return worst
+
+
+def _check_numerical(func, f, arrays, eps):
+    """The checks of ``numerical_grad`` and ``grad_check``; the points as float64 copies."""
+    if not callable(f):
+        raise TypeError(f"{func}: f must be a function of the arrays, got {f!r:.60}")
+    if (not isinstance(eps, (int, float, np.integer, np.floating)) or isinstance(eps, bool)
+            or not (np.isfinite(eps) and eps > 0)):
+        raise ValueError(f"{func}: eps must be a finite positive number (the step), got {eps!r}")
+    # complex inputs would lose their imaginary part: refused with the dtype named
+    return [_as_float_array(a, func, f"arrays[{i}]").astype(np.float64)
+            for i, a in enumerate(arrays)]

@@ -81,10 +81,19 @@ def test_initialize_twice_keeps_values_unless_forced():
     layer = nn.Conv2D(2, (2, 2), in_channels=1)
     layer.initialize(seed=0)
     first = layer.weight.data().copy()
-    layer.initialize(seed=1)
+    with pytest.warns(UserWarning) as record:
+        layer.initialize(seed=1)
+    # gluon's words, once per parameter; the warning points at the caller's line
+    assert [str(w.message) for w in record] == [
+        f"Parameter '{name}' is already initialized, ignoring. Set force_reinit=True to "
+        "re-initialize." for name in ("weight", "bias")]
+    assert all(w.filename == __file__ for w in record)
     np.testing.assert_array_equal(layer.weight.data(), first)
     layer.initialize(seed=1, force_reinit=True)
     assert not np.array_equal(layer.weight.data(), first)
+    again = nn.Conv2D(2, (2, 2), in_channels=1)
+    again.initialize(seed=1)
+    np.testing.assert_array_equal(layer.weight.data(), again.weight.data())  # a true re-draw
 
 
 # --------------------------------------------------------------------- names and shapes
@@ -228,7 +237,7 @@ def test_constant_of_wrong_shape_on_a_deferred_layer_changes_nothing():
 @pytest.mark.parametrize("make", [lambda: init.Uniform(0), lambda: init.Uniform(-1),
                                   lambda: init.Normal(0)])
 def test_initializer_scale_must_be_positive(make):
-    with pytest.raises(ValueError, match="must be positive"):
+    with pytest.raises(ValueError, match="must be a finite positive number"):
         make()
 
 
@@ -306,7 +315,8 @@ def test_cast_to_float32_gives_float32_outputs():
 def test_cast_to_a_non_float_raises():
     layer = nn.Conv2D(1, (1, 2), in_channels=1)
     layer.initialize(seed=0)
-    with pytest.raises(TypeError, match=r"cast: dtype must be a float type, got int32"):
+    with pytest.raises(TypeError, match=r"Conv2D.cast: dtype must be a floating-point type .*"
+                                        r"got 'int32'"):
         layer.cast("int32")
     assert layer.weight.data().dtype == np.float32
 
