@@ -484,14 +484,16 @@ def _power(base, exponent):
 
     def grads(g, need_base, need_exponent):
         grad_base = grad_exponent = None
-        # In the result's float dtype: an unsigned exponent minus 1 would wrap around.
-        bf = np.asarray(b, dtype=np.result_type(value, np.float16))
+        # In the result's float dtype: an unsigned exponent minus 1 would wrap around, and
+        # the log of a uint8 base would come out in float16.
+        dtype = np.result_type(value, np.float16)
+        af, bf = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
         with np.errstate(divide="ignore", invalid="ignore"):  # masked below, or truly inf/NaN
             if need_base:  # b * a**(b-1), which is 0 where b == 0 (x**0 is constant), even at 0
-                grad_base = g * np.where(bf == 0, 0, bf * a ** (bf - 1))
+                grad_base = g * np.where(bf == 0, 0, bf * af ** (bf - 1))
             if need_exponent:  # a**b * log(a), which is 0 at a == 0 for b >= 0 (as PyTorch)
-                zero = (np.asarray(a) == 0) & (bf >= 0)
-                grad_exponent = g * np.where(zero, 0, value * np.log(np.where(zero, 1, a)))
+                zero = (af == 0) & (bf >= 0)
+                grad_exponent = g * np.where(zero, 0, value * np.log(np.where(zero, 1, af)))
         return grad_base, grad_exponent
 
     return _binary(base, exponent, value, grads)
