@@ -28,6 +28,7 @@ Rules a learner can rely on:
 array([2., 4., 6.])
 """
 import contextlib
+import operator
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
@@ -223,8 +224,9 @@ class Tensor:
         if method == "__call__" and not kwargs:
             if ufunc in _BINARY and len(inputs) == 2:
                 return _BINARY[ufunc](*inputs)
-            if ufunc is np.negative:
-                return -inputs[0]
+            if ufunc in (np.negative, np.positive, np.absolute) and len(inputs) == 1:
+                return {np.negative: operator.neg, np.positive: operator.pos,
+                        np.absolute: abs}[ufunc](inputs[0])
         outputs = kwargs.get("out", ())
         recorded = any(_needs_grad(x) for x in inputs + tuple(outputs))
         comparison = all(t.endswith("?") for t in ufunc.types if "O" not in t)
@@ -368,6 +370,53 @@ class Tensor:
     def __rmatmul__(self, other):
         return _matmul(other, self)
 
+    def __mod__(self, other):
+        return _remainder(self, other)
+
+    def __rmod__(self, other):
+        return _remainder(other, self)
+
+    def __floordiv__(self, other):  # piecewise constant: no gradient, a plain array
+        return self.data // unwrap(other)
+
+    def __rfloordiv__(self, other):
+        return unwrap(other) // self.data
+
+    def __pos__(self):
+        return taped(+self.data, (self,), lambda g: (g,))
+
+    def __abs__(self):
+        a = self.data
+        return taped(np.abs(a), (self,), lambda g: (g * np.sign(a),))
+
+    # Comparisons give NumPy's boolean arrays: they have no gradient, so nothing is taped.
+    def __eq__(self, other):
+        return self.data == unwrap(other)
+
+    def __ne__(self, other):
+        return self.data != unwrap(other)
+
+    def __lt__(self, other):
+        return self.data < unwrap(other)
+
+    def __le__(self, other):
+        return self.data <= unwrap(other)
+
+    def __gt__(self, other):
+        return self.data > unwrap(other)
+
+    def __ge__(self, other):
+        return self.data >= unwrap(other)
+
+    __hash__ = object.__hash__  # still usable as a key by identity, as before
+
+    def __bool__(self):  # as NumPy: only for one element, else "ambiguous"
+        return bool(self.data)
+
+    def __int__(self):
+        self._refuse_conversion("a Python int")
+        return int(self.data)
+
     def _refuse_in_place(self, op):
         if _recording and self.requires_grad:
             raise TypeError(
@@ -421,7 +470,12 @@ class Tensor:
     def reshape(self, *shape):
         """Return the same values in a new shape, recorded; ``shape`` as in ``ndarray.reshape``."""
         a = self.data
-        return taped(a.reshape(*shape), (self,), lambda g: (g.reshape(a.shape),))
+        try:
+            value = a.reshape(*shape)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"Tensor.reshape: cannot reshape shape {a.shape} into "
+                              f"{shape[0] if len(shape) == 1 else shape}: {error}") from None
+        return taped(value, (self,), lambda g: (g.reshape(a.shape),))
 
     def __getitem__(self, index):
         """Index or slice as NumPy does, recorded: the gradient flows back to the entries read."""
@@ -521,8 +575,16 @@ def _matmul(left, right):
     return taped(value, (left, right), backward)
 
 
+def _remainder(left, right):
+    """``left % right``; as ``a - b * floor(a / b)``, its gradients are 1 and -floor(a / b)."""
+    a, b = unwrap(left), unwrap(right)
+    return _binary(left, right, a % b,
+                   lambda g, nl, nr: (g, -g * np.floor_divide(a, b) if nr else None))
+
+
 _BINARY = {np.add: _add, np.subtract: _subtract, np.multiply: _multiply, np.divide: _divide,
-           np.power: _power, np.matmul: _matmul}
+           np.power: _power, np.matmul: _matmul, np.remainder: _remainder,
+           np.floor_divide: lambda a, b: np.floor_divide(unwrap(a), unwrap(b))}
 
 # NumPy functions that only look at the shape or dtype: allowed on a recorded Tensor.
 _SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj}

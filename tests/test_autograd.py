@@ -658,3 +658,44 @@ def test_ragged_lists_name_the_argument(make):
     with pytest.raises(ValueError, match=r"(Tensor: data|backward\(\): out_grad) must be an "
                                          r"array or nested lists of equal lengths"):
         make()
+
+
+def test_remainder_floor_division_abs_and_plus_as_numpy():
+    a = np.array([0.7, -1.3, 2.6, 5.2])
+    b = np.array([0.5, 2.0, 1.5, np.float32(2.5)], np.float32)
+    x, y = leaf(a), leaf(b)
+    with record():
+        loss = ((x % y) * CONSTANT[0] + (x % 2.0) + abs(x) * 3 + (+x) + (7.0 % y)).sum()
+        floor = x // y  # piecewise constant: NumPy's array, no gradient
+        rfloor = 7 // x
+    np.testing.assert_array_equal(floor, a // b)
+    np.testing.assert_array_equal(rfloor, 7 // a)
+    assert not isinstance(floor, Tensor) and not isinstance(rfloor, Tensor)
+    np.testing.assert_allclose(loss.data, ((a % b) * CONSTANT[0] + a % 2.0 + abs(a) * 3 + a
+                                           + 7.0 % b).sum())
+    loss.backward()
+    np.testing.assert_allclose(x.grad, CONSTANT[0] + 1 + 3 * np.sign(a) + 1)
+    np.testing.assert_allclose(y.grad, -CONSTANT[0] * (a // b) - 7.0 // b, rtol=1e-6)
+    assert grad_check(lambda u, v: (u % v) ** 2 + abs(u), a, np.array([2.0, 2.0, 2.0, 2.0])) < 1e-6
+
+
+def test_comparisons_and_truth_as_numpy():
+    x = leaf([1.0, -2.0, 3.0])
+    with record():
+        checks = [x > 0, x >= 1, x < 0, x <= -2, x == 3, x != 3, 0 < x, np.array([0]) == x]
+    expected = [[1, 0, 1], [1, 0, 1], [0, 1, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1],
+                [0, 0, 0]]
+    for got, want in zip(checks, expected):
+        assert isinstance(got, np.ndarray) and got.dtype == bool
+        np.testing.assert_array_equal(got, np.array(want, bool))
+    assert bool(Tensor([0.0])) is False and bool(Tensor([2.0])) is True  # not len() == 1
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(x)
+    assert int(Tensor(3.7)) == 3
+    assert len({x, leaf([1.0])}) == 2  # hashed by identity, as before
+
+
+def test_reshape_to_an_impossible_shape_names_both():
+    with record(), pytest.raises(ValueError, match=r"Tensor.reshape: cannot reshape shape "
+                                                   r"\(3, 4\) into \(5,\)"):
+        leaf(A34).reshape((5,))
