@@ -202,6 +202,7 @@ def _max_backward(xp, Y, grad, grad_xp, x_shape, pool, stride, pad, out_hw):
     taken = np.zeros(Y.shape, dtype=bool)  # (..., H_out, W_out)
     hit = np.empty(Y.shape, dtype=bool)
     nan_out = np.isnan(Y)
+    nan_out = nan_out if nan_out.any() else None
     real = None
     if pad != (0, 0):  # which cells of xp are the input, not padding
         real = _pad(np.ones(x_shape[-2:], dtype=bool), pad, False)  # (H + 2ph, W + 2pw)
@@ -209,10 +210,10 @@ def _max_backward(xp, Y, grad, grad_xp, x_shape, pool, stride, pad, out_hw):
                  else itertools.repeat((0, 0, True)))
     for (_, _, value), (_, _, target), (_, _, real_view) in zip(
             _taps(xp, pool, stride, out_hw), _taps(grad_xp, pool, stride, out_hw), real_taps):
-        np.equal(value, Y, out=hit)
-        if nan_out.any():
+        np.equal(value, Y, out=hit)  # this tap holds its window's maximum
+        if nan_out is not None:
             hit |= nan_out & np.isnan(value)
         hit &= real_view
-        hit &= ~taken
+        np.greater(hit, taken, out=hit)  # hit and not taken: no earlier tap had the maximum
         taken |= hit
-        target += np.where(hit, grad, 0)
+        target += grad * hit

@@ -1,7 +1,7 @@
 """d2lmini.pool: pool2d against the book's loop, PyTorch and central differences; its edges."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from d2lmini import autograd, pool2d, pool2d_naive
@@ -41,6 +41,8 @@ def test_channels_are_pooled_separately():
 
 
 # --------------------------------------------------------------------- against the loop
+FAST = settings(max_examples=100, deadline=None)  # no deadline: the machine may be busy
+SLOW = settings(max_examples=30, deadline=None)  # each example differentiates every entry
 shapes = st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7), st.integers(1, 7))
 
 
@@ -59,6 +61,7 @@ def cases(draw):
     return X, dict(pool_size=(kh, kw), mode=mode, strides=strides, padding=(ph, pw))
 
 
+@FAST
 @given(cases())
 def test_matches_the_loop(case):
     X, kwargs = case
@@ -66,6 +69,7 @@ def test_matches_the_loop(case):
                                atol=1e-12)
 
 
+@FAST
 @given(cases())
 def test_a_single_image_equals_a_batch_of_one(case):
     X, kwargs = case
@@ -94,6 +98,7 @@ def test_padding_values():
 
 
 # --------------------------------------------------------------------- gradients
+@SLOW
 @given(cases())
 def test_gradient_matches_central_differences(case):
     X, kwargs = case
