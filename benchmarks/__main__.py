@@ -179,10 +179,11 @@ def pooling(rng, quick):
 
 
 def imports():
-    code = "import sys, d2lmini; print(sorted({'matplotlib', 'scipy'} & set(sys.modules)))"
+    code = ("import sys, d2lmini; "
+            "print(sorted({'matplotlib', 'scipy', 'sklearn'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    print(f"## of matplotlib and scipy, import d2lmini loads: {out.stdout.strip()} "
-          "(target: [])\n")
+    print(f"## of matplotlib, scipy and scikit-learn, import d2lmini loads: "
+          f"{out.stdout.strip()} (target: [])\n")
 
 
 def main(argv):

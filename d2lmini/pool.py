@@ -80,7 +80,8 @@ def pool2d_naive(X, pool_size, mode="max", strides=None, padding=0):
         Y, shape (H_out, W_out) or (N, C, H_out, W_out), with
         ``H_out = (H + 2 * padding - kh) // stride + 1``.
 
-    Not differentiable (it writes plain numbers into Y). Taught in notebook 07.
+    Not differentiable (it writes plain numbers into Y). Notebook 07 writes this loop; the
+    tests check ``pool2d`` against it.
 
     >>> X = np.arange(9.0).reshape(3, 3)
     >>> pool2d_naive(X, 2, strides=1)

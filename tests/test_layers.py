@@ -121,10 +121,10 @@ def test_dense_matches_torch_linear():
 
 def test_dense_repr():
     layer = nn.Dense(10, activation="relu")
-    assert repr(layer) == "Dense(None -> 10, relu)"
+    assert repr(layer) == "Dense(None -> 10, Activation(relu))"  # gluon's
     layer.initialize(seed=0)
     layer(np.ones((1, 3)))
-    assert repr(layer) == "Dense(3 -> 10, relu)"
+    assert repr(layer) == "Dense(3 -> 10, Activation(relu))"
 
 
 @pytest.mark.parametrize("make, error, message", [
@@ -194,6 +194,8 @@ def test_pool_layers_check_their_arguments(layer):
         layer(2, padding=2)
     with pytest.raises(ValueError, match=rf"{name}: x must be 4-D .* got shape \(4, 4\)"):
         layer()(np.ones((4, 4)))
+    with pytest.raises(ValueError, match=rf"{name}: the pool of height x width \(3, 3\) is larger"):
+        layer(3)(np.ones((1, 1, 2, 2)))
 
 
 def test_pool_layer_repr():
@@ -278,6 +280,8 @@ def test_sequential_add_checks_every_block_first():
     with pytest.raises(TypeError, match=r"Sequential.add: blocks\[1\] must be a Block .* got function"):
         net.add(nn.Dense(2), d2lmini.relu)
     assert len(net) == 0
+    with pytest.raises(ValueError, match=r"blocks\[0\] is this Sequential itself"):
+        net.add(net)
 
 
 def test_sequential_gradients_against_central_differences():
@@ -301,6 +305,17 @@ def test_sequential_gradients_against_central_differences():
         numeric = autograd.numerical_grad(f, saved)[0]
         p.data()[...] = saved
         np.testing.assert_allclose(p.grad(), numeric, rtol=1e-5, atol=1e-8, err_msg=p.name)
+
+
+def test_a_slice_of_a_sequential_is_a_sequential_of_the_same_blocks():
+    net = lenet()
+    net.initialize(seed=0)
+    X = np.random.default_rng(0).random((2, 1, 8, 8))
+    head = net[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[1] is net[1]
+    np.testing.assert_array_equal(head(X), net[1](net[0](X)))
+    np.testing.assert_array_equal(net[2:](head(X)), net(X))
+    assert list(net[4:].collect_params()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
 
 
 def test_sequential_repr():
