@@ -1,14 +1,18 @@
-"""Small images to convolve: the book's stripes, a diagonal edge, a checkerboard, a photograph.
+"""Small images to convolve: the book's stripes, a diagonal edge, a checkerboard, a photograph;
+and real handwritten digits to train on.
 
-All return float (H, W) arrays, 1 for white and 0 for black. NumPy only at import time;
-``photo`` imports Matplotlib (and through it Pillow) when called.
-Used in notebooks 01-04.
+The images are float (H, W) arrays, 1 for white and 0 for black. NumPy only at import time;
+``photo`` imports Matplotlib (and through it Pillow) when called; ``digits`` reads the data file
+scikit-learn ships, without importing scikit-learn. Used in notebooks 01-04 and 08.
 """
+import gzip
+import importlib.util
 import operator
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["stripes", "diagonal_edge", "checkerboard", "photo"]
+__all__ = ["stripes", "diagonal_edge", "checkerboard", "photo", "digits"]
 
 
 def _check_int(func, name, value, minimum):
@@ -136,3 +140,72 @@ def photo(size=None):
     f = height // size
     blocks = gray[: height // f * f, : width // f * f].reshape(height // f, f, width // f, f)
     return blocks.mean(axis=(1, 3))  # (H // f, W // f)
+
+
+# --------------------------------------------------------------------- handwritten digits
+DIGITS_TEST_PER_CLASS = 36  # 10 x 36 = 360 test digits; the other 1,437 train
+
+
+def _digits_file():
+    """The path of ``digits.csv.gz`` inside the installed scikit-learn, found without importing it."""
+    spec = importlib.util.find_spec("sklearn")  # locates the package; runs none of its code
+    path = None
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
+    if path is None or not path.is_file():
+        raise ImportError(
+            "digits: the digits are read from the copy scikit-learn ships"
+            + ("" if spec is None else f" (not found at {path})")
+            + "; install it with `pip install scikit-learn` (or `make test`, which installs the "
+            "test extras)"
+        )
+    return path
+
+
+def _digits_split(labels):
+    """The indices of the test digits: 36 of each class, spread evenly over the file's order.
+
+    Of the n examples of a class, in the order of the file, the test set takes the one in the
+    middle of each of 36 equal runs, positions ``(2k + 1) * n // 72`` for k = 0..35.
+    """
+    test = []
+    for digit in range(10):
+        members = np.flatnonzero(labels == digit)  # in file order
+        n, k = len(members), np.arange(DIGITS_TEST_PER_CLASS)
+        test.append(members[(2 * k + 1) * n // (2 * DIGITS_TEST_PER_CLASS)])
+    return np.sort(np.concatenate(test))
+
+
+def digits():
+    """Scikit-learn's 1,797 real handwritten digits, 8 x 8 pixels, split into train and test.
+
+    The UCI "optical recognition of handwritten digits" test set, as
+    ``sklearn.datasets.load_digits`` loads it: each pixel counts the ink in a 4 x 4 block of
+    a 32 x 32 bitmap, 0..16, divided here by 16.
+
+    The split is fixed (no randomness) and stratified: the test set holds 36 digits of each
+    class, 360 in all, taken evenly through the file (see ``_digits_split``); the train set
+    the other 1,437. Both keep the file's order.
+
+    Returns:
+        ``(X_train, y_train, X_test, y_test)``: float32 images of shape (1437, 1, 8, 8) and
+        (360, 1, 8, 8) with values in [0, 1], and int64 labels 0..9 of shape (1437,), (360,).
+
+    Raises:
+        ImportError: scikit-learn is not installed (``pip install scikit-learn``).
+
+    >>> X_train, y_train, X_test, y_test = digits()
+    >>> X_train.shape, X_train.dtype, y_test.shape, y_test.dtype
+    ((1437, 1, 8, 8), dtype('float32'), (360,), dtype('int64'))
+    >>> np.bincount(y_test).tolist()
+    [36, 36, 36, 36, 36, 36, 36, 36, 36, 36]
+
+    Used in notebook 08 (LeNet).
+    """
+    with gzip.open(_digits_file(), "rt") as file:
+        table = np.loadtxt(file, delimiter=",")  # (1797, 65): 64 pixels, then the label
+    images = (table[:, :-1] / 16).astype(np.float32).reshape(-1, 1, 8, 8)  # (1797, 1, 8, 8)
+    labels = table[:, -1].astype(np.int64)  # (1797,)
+    test = _digits_split(labels)
+    train = np.setdiff1d(np.arange(len(labels)), test)
+    return images[train], labels[train], images[test], labels[test]

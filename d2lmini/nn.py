@@ -1,9 +1,12 @@
-"""Layers: ``Parameter``, ``Block`` and ``Conv2D``, with the names and habits of ``mxnet.gluon.nn``.
+"""Layers: ``Parameter``, ``Block``, ``Conv2D`` and the rest of LeNet's (``Dense``, ``Activation``,
+``Flatten``, ``MaxPool2D``, ``AvgPool2D``, ``Sequential``), with the names and habits of
+``mxnet.gluon.nn``.
 
 A :class:`Block` owns :class:`Parameter` objects (``self.params.get('weight', shape=...)``) and
 computes in ``forward``; calling the block runs ``forward``. ``initialize()`` gives every
 parameter its first value, or, when part of its shape is still unknown (0), waits for the first
-call to learn it: gluon's *deferred initialization*. Taught in notebook 02; trained in 04.
+call to learn it: gluon's *deferred initialization*. Taught in notebook 02; trained in 04;
+the pooling layers in 07, a whole network in 08.
 
 >>> import numpy as np
 >>> layer = Conv2D(1, kernel_size=(1, 2))
@@ -19,10 +22,13 @@ import warnings
 import numpy as np
 
 from . import autograd
+from .activation import relu, sigmoid, tanh
 from .conv import _check_fits, _float_array, _pair, conv2d
 from .init import Uniform, Zero, create
+from .pool import _check_pool2d, pool2d
 
-__all__ = ["Parameter", "ParameterDict", "Block", "Conv2D", "DeferredInitializationError"]
+__all__ = ["Parameter", "ParameterDict", "Block", "Conv2D", "DeferredInitializationError",
+           "Dense", "Activation", "Flatten", "Sequential", "MaxPool2D", "AvgPool2D"]
 
 
 class DeferredInitializationError(RuntimeError):
@@ -329,6 +335,8 @@ class Conv2D(Block):
         channels: number of output channels, C_out.
         kernel_size: an int or a pair (kh, kw).
         strides, padding: as in :func:`d2lmini.conv2d`.
+        activation: None, or the name of a function applied to the output: ``'relu'``,
+            ``'sigmoid'`` or ``'tanh'`` (as ``nn.Activation``).
         use_bias: whether to add one learned number per output channel.
         in_channels: C_in; 0 (the default) infers it from the first input.
 
@@ -337,9 +345,10 @@ class Conv2D(Block):
     (C_out,), zeros. Taught in notebook 02.
     """
 
-    def __init__(self, channels, kernel_size, strides=1, padding=0, use_bias=True,
-                 in_channels=0):
+    def __init__(self, channels, kernel_size, strides=1, padding=0, activation=None,
+                 use_bias=True, in_channels=0):
         super().__init__()
+        self.act = None if activation is None else Activation(activation)
         for name, value, minimum in (("channels", channels, 1), ("in_channels", in_channels, 0)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
                 raise TypeError(f"Conv2D: {name} must be an int, got {value!r}")
@@ -379,4 +388,280 @@ class Conv2D(Block):
             self.weight._finish_deferred_init((c_out, shape[1], *self.kernel_size))
         weight = self.weight.data()  # first: a layer never initialized names its weight
         bias = None if self.bias is None else self.bias.data()
-        return conv2d(x, weight, bias, self.strides, self.padding)
+        out = conv2d(x, weight, bias, self.strides, self.padding)
+        return out if self.act is None else self.act(out)
+
+
+# --------------------------------------------------------------------- the chapter's other layers
+_ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}
+
+
+class Activation(Block):
+    """Apply an activation function by name: ``'relu'``, ``'sigmoid'`` or ``'tanh'``.
+
+    The same functions as :func:`d2lmini.relu` and friends, as a layer for ``Sequential``.
+    Taught in notebook 08.
+
+    >>> Activation("relu")(np.array([[-1.0, 2.0]]))
+    array([[0., 2.]])
+    """
+
+    def __init__(self, activation):
+        super().__init__()
+        if not isinstance(activation, str) or activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"Activation: activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
+            )
+        self.activation = activation
+        self._function = _ACTIVATIONS[activation]
+
+    def __repr__(self):
+        return f"Activation({self.activation})"
+
+    def forward(self, x):
+        return self._function(x)
+
+
+def _dense(x, weight, bias, flatten):
+    """``x @ weight.T + bias`` on the last axis (after flattening all but the first), taped."""
+    a = _float_array("Dense", "x", x)
+    w = _float_array("Dense", "weight", weight)
+    b = None if bias is None else _float_array("Dense", "bias", bias)
+    dtype = np.result_type(a, w, *(() if b is None else (b,)))
+    a2 = a.reshape((a.shape[0], -1)) if flatten else a  # (N, C, H, W) -> (N, C*H*W) if flatten
+    a2, w = a2.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    y = a2 @ w.T  # (..., in_units) -> (..., units)
+    if b is not None:
+        y += b
+
+    def backward(grad):  # grad: (..., units)
+        g = grad.reshape((-1, w.shape[0]))  # (M, units)
+        grad_x = (grad @ w).reshape(a.shape)  # (..., in_units) -> the shape of x
+        grad_w = g.T @ a2.reshape((-1, w.shape[1]))  # (units, in_units)
+        return grad_x, grad_w, None if b is None else g.sum(axis=0)
+
+    return autograd.taped(y, (x, weight, bias), backward)
+
+
+def _check_units(name, value, minimum):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"Dense: {name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"Dense: {name} must be >= {minimum}, got {value!r}")
+
+
+class Dense(Block):
+    """A fully connected layer: ``activation(x @ weight.T + bias)``, as ``gluon.nn.Dense``.
+
+    Args:
+        units: number of outputs.
+        activation: None, or ``'relu'``, ``'sigmoid'``, ``'tanh'``.
+        use_bias: whether to add a learned bias, one per output.
+        flatten: True (default): an input (N, d1, d2, ...) is seen as (N, d1*d2*...);
+            False: the layer acts on the last axis only, keeping the others.
+        in_units: the number of inputs; 0 (default) infers it from the first input.
+
+    Input (N, ...) ; output (N, units) (or (..., units) with ``flatten=False``). Parameters
+    ``weight`` of shape (units, in_units), drawn from ``Uniform(0.07)`` by default, and
+    ``bias`` of shape (units,), zeros. Taught in notebook 08.
+
+    >>> layer = Dense(3, activation="relu")
+    >>> layer.initialize(seed=0)
+    >>> layer(np.ones((2, 1, 4, 4))).shape
+    (2, 3)
+    >>> layer.weight
+    Parameter weight (shape=(3, 16), dtype=float32)
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, flatten=True, in_units=0):
+        super().__init__()
+        _check_units("units", units, 1)
+        _check_units("in_units", in_units, 0)
+        self.act = None if activation is None else Activation(activation)
+        self._flatten = bool(flatten)
+        self.weight = self.params.get("weight", shape=(units, in_units))
+        self.bias = self.params.get("bias", shape=(units,), init=Zero()) if use_bias else None
+
+    def __repr__(self):
+        units, in_units = self.weight.shape
+        return f"Dense({in_units or None} -> {units}, {self.act if self.act else 'linear'})"
+
+    def forward(self, x):
+        shape = _float_array("Dense", "x", x).shape
+        if len(shape) < (2 if self._flatten else 1):
+            raise ValueError(
+                f"Dense: x must have a batch axis and at least one more, got shape {shape}; "
+                "reshape a single example with x.reshape((1, -1))"
+            )
+        in_units = int(np.prod(shape[1:])) if self._flatten else shape[-1]
+        units, expected = self.weight.shape
+        if in_units == 0:
+            raise ValueError(f"Dense: x of shape {shape} has no features; expected at least 1")
+        if expected and in_units != expected:
+            raise ValueError(
+                f"Dense: x of shape {shape} has {in_units} features, but this layer's weight "
+                f"{self.weight.shape} expects {expected}"
+                + (" (flatten=True counts all axes but the first)" if self._flatten else "")
+            )
+        if self.weight._data is None and self.weight._deferred is not None:
+            self.weight._finish_deferred_init((units, in_units))
+        bias = None if self.bias is None else self.bias.data()
+        out = _dense(x, self.weight.data(), bias, self._flatten)
+        return out if self.act is None else self.act(out)
+
+
+class Flatten(Block):
+    """Flatten all axes but the first: (N, C, H, W) -> (N, C*H*W), as ``gluon.nn.Flatten``.
+
+    >>> Flatten()(np.zeros((2, 3, 4, 5))).shape
+    (2, 60)
+
+    Taught in notebook 08.
+    """
+
+    def forward(self, x):
+        shape = _float_array("Flatten", "x", x).shape
+        if len(shape) < 1:
+            raise ValueError(f"Flatten: x must have a batch axis, got a 0-D array")
+        if not isinstance(x, autograd.Tensor):
+            x = _float_array("Flatten", "x", x)
+        return x.reshape((shape[0], int(np.prod(shape[1:]))))  # (N, ...) -> (N, prod(...))
+
+    def __repr__(self):
+        return "Flatten"
+
+
+class _Pool2D(Block):
+    """The layer around :func:`d2lmini.pool2d`; no parameters."""
+
+    _mode = None
+    _name = None
+
+    def __init__(self, pool_size=2, strides=None, padding=0):
+        super().__init__()
+        self.pool_size = _pair(self._name, "pool_size", pool_size, 1)
+        self.strides = self.pool_size if strides is None else _pair(self._name, "strides",
+                                                                    strides, 1)
+        self.padding = _pair(self._name, "padding", padding, 0)
+        if self.padding[0] >= self.pool_size[0] or self.padding[1] >= self.pool_size[1]:
+            raise ValueError(
+                f"{self._name}: padding {self.padding} must be smaller than pool_size "
+                f"{self.pool_size} in each direction"
+            )
+
+    def __repr__(self):
+        return (f"{self._name}(size={self.pool_size}, stride={self.strides}, "
+                f"padding={self.padding})")
+
+    def forward(self, x):
+        shape = _float_array(self._name, "x", x).shape
+        if len(shape) != 4:
+            raise ValueError(
+                f"{self._name}: x must be 4-D with axes (batch, channels, height, width), got "
+                f"shape {shape}; reshape a single image with x.reshape((1, 1, H, W))"
+            )
+        _check_pool2d(self._name, x, self.pool_size, self._mode, self.strides, self.padding)
+        return pool2d(x, self.pool_size, self._mode, self.strides, self.padding)
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling over (N, C, H, W), each channel on its own, as ``gluon.nn.MaxPool2D``.
+
+    Args:
+        pool_size: the window, an int or a pair; 2 by default.
+        strides: step between windows; None (default) means ``pool_size``.
+        padding: -inf added on each side, smaller than ``pool_size``.
+
+    See :func:`d2lmini.pool2d` for the shapes, padding and gradients (ties: the first maximum
+    in row-major order). Taught in notebook 07; used in notebook 08.
+
+    >>> MaxPool2D(2)(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    """
+
+    _mode, _name = "max", "MaxPool2D"
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling over (N, C, H, W), as ``gluon.nn.AvgPool2D`` (padded zeros counted).
+
+    Args:
+        pool_size, strides, padding: as for :class:`MaxPool2D`; the padding is zeros.
+
+    Taught in notebook 07; LeNet's pooling in notebook 08.
+
+    >>> AvgPool2D(2)(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    """
+
+    _mode, _name = "avg", "AvgPool2D"
+
+
+class Sequential(Block):
+    """A stack of blocks, each fed the output of the one before, as ``gluon.nn.Sequential``.
+
+    ``add(*blocks)`` appends blocks; they are children named ``'0'``, ``'1'``, ... in order,
+    so ``collect_params()`` names their parameters ``'0.weight'``, ``'0.bias'``, ``'1.weight'``
+    (gluon 2's structured names; a Sequential inside another gives ``'2.0.weight'``).
+    ``net[i]`` is the i-th block, ``net[:2]`` a Sequential of the first two (the same blocks,
+    so ``net[:2](X)`` shows what the first two layers make of X), ``len(net)`` their number.
+
+    A call that fails part-way (a later layer refusing the shape the earlier ones produced)
+    undoes the deferred initializations it had done, so the net is as before the call.
+
+    >>> net = Sequential()
+    >>> net.add(Dense(4, activation="relu"), Dense(2))
+    >>> net.initialize(seed=0)
+    >>> net(np.ones((3, 5))).shape
+    (3, 2)
+    >>> list(net.collect_params())
+    ['0.weight', '0.bias', '1.weight', '1.bias']
+
+    Taught in notebook 08.
+    """
+
+    def add(self, *blocks):
+        """Append ``blocks`` in order (each a Block; checked before any is added)."""
+        for i, block in enumerate(blocks):
+            if not isinstance(block, Block):
+                raise TypeError(
+                    f"Sequential.add: blocks[{i}] must be a Block (a layer such as nn.Dense), "
+                    f"got {type(block).__name__}"
+                )
+            if block is self:
+                raise ValueError(f"Sequential.add: blocks[{i}] is this Sequential itself")
+        for block in blocks:
+            self._children[str(len(self._children))] = block
+
+    def forward(self, x):
+        params = list(self.collect_params().values())
+        waiting = [(p, p.shape, p._deferred) for p in params if p._data is None and p._deferred]
+        rngs = {id(d[1]): (d[1], d[1].bit_generator.state) for _, _, d in waiting}
+        try:
+            for block in self._children.values():
+                x = block(x)
+        except Exception:
+            for p, shape, deferred in waiting:  # back to waiting for a first input
+                p.shape, p._deferred, p._data, p._grad, p._leaf = shape, deferred, None, None, None
+            for rng, state in rngs.values():  # and the draws not yet made
+                rng.bit_generator.state = state
+            raise
+        return x
+
+    def __getitem__(self, index):
+        """The block at ``index``; a slice gives a Sequential of those blocks (shared, not copied)."""
+        blocks = list(self._children.values())[index]
+        if not isinstance(index, slice):
+            return blocks
+        net = Sequential()
+        net.add(*blocks)
+        return net
+
+    def __len__(self):
+        return len(self._children)
+
+    def __repr__(self):
+        lines = "".join(f"\n  ({name}): {block!r}" for name, block in self._children.items())
+        return f"Sequential({lines}\n)"

@@ -1,15 +1,18 @@
-"""Pictures of arrays: images, kernels and feature maps side by side, and loss curves.
+"""Pictures of arrays: images, kernels and feature maps side by side, loss curves, and a plot
+of training that updates as it goes.
 
 Matplotlib is imported inside each function, so ``import d2lmini`` stays NumPy-only.
-Used in notebooks 01-04; ``show_arrays`` plays the part of d2l's ``show_images``.
+Used in notebooks 01-04 and 08; ``show_arrays`` plays the part of d2l's ``show_images``,
+``Animator`` is d2l's.
 """
 import math
 import numbers
+import sys
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-__all__ = ["set_figsize", "show_arrays", "loss_curve"]
+__all__ = ["set_figsize", "show_arrays", "loss_curve", "Animator"]
 
 SMALL = 10  # arrays up to SMALL x SMALL get a pixel grid, integer ticks and their values written in
 
@@ -352,3 +355,147 @@ def loss_curve(losses, labels=None, xlabel="step", ylabel="loss", logy=False, ax
             plt.close(fig)  # no half-drawn figure left open
         raise
     return fig, ax
+
+
+# --------------------------------------------------------------------- training, live
+def _notebook_shell():
+    """The IPython kernel's shell when running in a notebook, else None (a script, a test)."""
+    if "IPython" not in sys.modules:  # never imported: certainly not a notebook
+        return None
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell if shell is not None and hasattr(shell, "kernel") else None
+
+
+class Animator:
+    """A figure of curves that grow as training goes, redrawn in place: d2l's ``Animator``.
+
+    Call ``add(x, y)`` once per epoch (or every few steps) with the x value and one y value
+    per curve; the figure is redrawn with every point so far. In a notebook it is shown once
+    and then updated in place (an IPython display handle), so the cell's output ends as the
+    one final figure; in a script or a test nothing is shown, and ``fig`` holds the figure.
+
+    Args:
+        xlabel, ylabel: the axis labels.
+        legend: one label per curve, or None.
+        xlim, ylim: ``(low, high)`` limits of the axes, or None for Matplotlib's.
+        xscale, yscale: ``"linear"`` or ``"log"``.
+        fmts: a format string per curve, as ``plt.plot`` takes them (at least one per curve).
+        nrows, ncols: subplots in the figure (the curves go in the first, as in d2l).
+        figsize: ``(width, height)`` in inches.
+
+    Attributes:
+        fig: the Matplotlib Figure (not managed by pyplot: ``plt.show()`` leaves it alone).
+        axes: the 1-D array of its Axes; the curves are in ``axes[0]``.
+        X, Y: lists with one list of x values and one of y values per curve.
+
+    >>> animator = Animator(xlabel="epoch", legend=["train loss", "test acc"])
+    >>> for epoch in range(1, 4):
+    ...     animator.add(epoch, (1 / epoch, 0.5 + epoch / 10))
+    >>> animator.Y[1]
+    [0.6, 0.7, 0.8]
+    >>> [line.get_label() for line in animator.axes[0].lines]
+    ['train loss', 'test acc']
+
+    Used in notebook 08 (LeNet's training).
+    """
+
+    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+                 xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"), nrows=1,
+                 ncols=1, figsize=(3.5, 2.5)):
+        from matplotlib.figure import Figure  # not pyplot's: shown by _show, once
+
+        if legend is not None and (isinstance(legend, str)
+                                   or not all(isinstance(t, str) for t in legend)):
+            raise ValueError(f"Animator: legend must be a list of str (one per curve), got "
+                             f"{legend!r}")
+        if isinstance(fmts, str) or not len(fmts) or not all(isinstance(f, str) for f in fmts):
+            raise ValueError(f"Animator: fmts must be a list of format strings, got {fmts!r}")
+        for name, value in (("nrows", nrows), ("ncols", ncols)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Animator: {name} must be a positive int, got {value!r}")
+        for name, value in (("xlim", xlim), ("ylim", ylim), ("figsize", figsize)):
+            if value is not None and not (len(value) == 2 and all(
+                    isinstance(v, numbers.Real) and np.isfinite(v) for v in value)):
+                raise ValueError(f"Animator: {name} must be a pair of numbers, got {value!r}")
+        for name, value in (("xscale", xscale), ("yscale", yscale)):
+            if value not in ("linear", "log"):
+                raise ValueError(f"Animator: {name} must be 'linear' or 'log', got {value!r}")
+        self.fig = Figure(figsize=figsize, layout="constrained")
+        self.axes = self.fig.subplots(nrows, ncols, squeeze=False).ravel()
+        self._config = dict(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim,
+                            xscale=xscale, yscale=yscale)
+        self.legend, self.fmts = None if legend is None else list(legend), list(fmts)
+        self.X = self.Y = None
+        self._handle = None
+
+    def add(self, x, y):
+        """Add one point to each curve and redraw.
+
+        Args:
+            x: the x value, one for all curves, or a list with one per curve.
+            y: a number (one curve) or a list with one y value per curve; a None leaves
+                that curve without a point this time.
+        """
+        ys = list(y) if isinstance(y, (list, tuple, np.ndarray)) else [y]
+        xs = list(x) if isinstance(x, (list, tuple, np.ndarray)) else [x] * len(ys)
+        n = len(ys) if self.Y is None else len(self.Y)
+        if len(ys) != n or len(xs) != n:
+            raise ValueError(
+                f"Animator.add: got {len(xs)} x and {len(ys)} y values, expected one per curve "
+                f"({n})"
+            )
+        for name, values in (("x", xs), ("y", ys)):
+            if not all(v is None or isinstance(v, numbers.Real) for v in values):
+                raise TypeError(f"Animator.add: {name} must hold numbers (or None), got {values!r}")
+        if len(self.fmts) < n or (self.legend is not None and len(self.legend) != n):
+            raise ValueError(
+                f"Animator.add: {n} curves, but {len(self.fmts)} fmts and "
+                f"{'no' if self.legend is None else len(self.legend)} legend labels; expected "
+                "at least one format and exactly one label (if any) per curve"
+            )
+        if self.Y is None:
+            self.X, self.Y = [[] for _ in range(n)], [[] for _ in range(n)]
+        for i, (a, b) in enumerate(zip(xs, ys)):
+            if a is not None and b is not None:
+                self.X[i].append(float(a))
+                self.Y[i].append(float(b))
+        self._draw()
+        self._show()
+
+    def _draw(self):
+        ax, config = self.axes[0], self._config
+        ax.cla()
+        labels = self.legend or [None] * len(self.Y)
+        for xs, ys, fmt, label in zip(self.X, self.Y, self.fmts, labels):
+            ax.plot(xs, ys, fmt, label=label)
+        ax.set_xlabel(config["xlabel"] or "")
+        ax.set_ylabel(config["ylabel"] or "")
+        ax.set_xscale(config["xscale"])
+        ax.set_yscale(config["yscale"])
+        if config["xlim"] is not None:
+            ax.set_xlim(config["xlim"])
+        if config["ylim"] is not None:
+            ax.set_ylim(config["ylim"])
+        if self.legend:
+            ax.legend()
+        ax.grid(True)
+
+    def _show(self):
+        """Show the figure in the notebook the first time; replace it there afterwards."""
+        if _notebook_shell() is None:
+            return
+        import base64
+        import io
+
+        from IPython.display import display
+
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", bbox_inches="tight")  # as the inline backend
+        bundle = {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                  "text/plain": repr(self.fig)}
+        if self._handle is None:
+            self._handle = display(bundle, raw=True, display_id=True)
+        else:
+            self._handle.update(bundle, raw=True)

@@ -7,7 +7,8 @@ import pytest
 import d2lmini
 
 PUBLIC = ["corr2d", "corr2d_naive", "conv2d", "conv2d_naive", "conv2d_grad",
-          "autograd", "nn", "init", "plot", "data"]
+          "pool2d", "pool2d_naive", "relu", "sigmoid", "tanh", "Trainer",
+          "autograd", "nn", "init", "plot", "data", "loss", "train"]
 
 
 def modules_after(statement):
@@ -20,6 +21,7 @@ def modules_after(statement):
 @pytest.mark.parametrize("statement", [
     "import d2lmini",
     "import d2lmini.autograd, d2lmini.nn, d2lmini.init, d2lmini.conv, d2lmini.plot, d2lmini.data",
+    "import d2lmini.pool, d2lmini.activation, d2lmini.loss, d2lmini.train",
     "from d2lmini import *",
 ])
 def test_import_loads_neither_matplotlib_nor_scipy(statement):
@@ -27,6 +29,7 @@ def test_import_loads_neither_matplotlib_nor_scipy(statement):
     assert {"d2lmini", "numpy"} <= loaded  # the check itself works
     assert "matplotlib" not in loaded
     assert "scipy" not in loaded
+    assert "sklearn" not in loaded
 
 
 @pytest.mark.parametrize("name", PUBLIC)
@@ -51,6 +54,11 @@ def test_functions_are_the_ones_in_conv():
 
 def test_the_layer_api_is_reachable_as_in_gluon():
     assert d2lmini.nn.Conv2D and d2lmini.nn.Block and d2lmini.nn.Parameter
+    for name in ["Dense", "Activation", "Flatten", "Sequential", "MaxPool2D", "AvgPool2D"]:
+        assert getattr(d2lmini.nn, name).__doc__ and name in d2lmini.nn.__all__
+    assert d2lmini.loss.SoftmaxCrossEntropyLoss and d2lmini.loss.L2Loss
+    assert d2lmini.Trainer is d2lmini.train.Trainer and d2lmini.train.batches
+    assert d2lmini.pool2d is d2lmini.pool.pool2d and d2lmini.relu is d2lmini.activation.relu
     assert d2lmini.autograd.record and d2lmini.autograd.Tensor
     assert d2lmini.init.Uniform and d2lmini.init.Constant and d2lmini.init.Normal
 

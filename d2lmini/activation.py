@@ -1,0 +1,56 @@
+"""Activation functions: ``relu``, ``sigmoid`` and ``tanh``, elementwise and taped.
+
+The nonlinearity between two layers: without it a stack of linear layers is one linear layer.
+Each function takes an array (or a Tensor inside ``autograd.record()``, then it is taped) and
+returns the same shape and floating-point dtype; integers and booleans become float64. NaN
+stays NaN, as in NumPy. ``nn.Activation`` and the ``activation=`` argument of ``nn.Dense`` and
+``nn.Conv2D`` call them by name. Taught in notebook 08 (LeNet's sigmoid, and ReLU in its
+exercises).
+"""
+import numpy as np
+
+from .autograd import taped
+from .conv import _float_array
+
+__all__ = ["relu", "sigmoid", "tanh"]
+
+
+def relu(x):
+    """The rectified linear unit, ``max(x, 0)``, elementwise.
+
+    Its gradient is 1 where ``x > 0`` and 0 elsewhere (0 at ``x = 0`` itself, as in PyTorch
+    and MXNet).
+
+    >>> relu(np.array([-2.0, 0.0, 3.0]))
+    array([0., 0., 3.])
+    """
+    a = _float_array("relu", "x", x)
+    return taped(np.maximum(a, 0), (x,), lambda g: (g * (a > 0),))
+
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, elementwise, without overflow.
+
+    ``exp(-x)`` overflows for x below about -710 (-89 in float32); written as
+    ``exp(x) / (1 + exp(x))`` for negative x, only ``exp(-|x|) <= 1`` is ever computed, so
+    ``sigmoid(-1000)`` is 0 and ``sigmoid(1000)`` is 1, without a warning. Its gradient is
+    ``s * (1 - s)``.
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    """
+    a = _float_array("sigmoid", "x", x)
+    e = np.exp(-np.abs(a))  # in (0, 1]: never overflows (NaN stays NaN)
+    s = np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    return taped(s, (x,), lambda g: (g * s * (1 - s),))
+
+
+def tanh(x):
+    """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x) ** 2``.
+
+    >>> tanh(np.array([0.0, 1000.0]))
+    array([0., 1.])
+    """
+    a = _float_array("tanh", "x", x)
+    t = np.tanh(a)
+    return taped(t, (x,), lambda g: (g * (1 - t * t),))

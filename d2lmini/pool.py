@@ -1,0 +1,220 @@
+"""Two-dimensional pooling: the book's loop and the vectorized version it checks.
+
+- ``pool2d_naive``: the book's ``pool2d``, one output pixel at a time (the reference).
+- ``pool2d``: the same result by one pass over the image per window tap, for one (H, W) image
+  or a (N, C, H, W) batch, with strides and padding as ``gluon.nn.MaxPool2D`` and
+  ``gluon.nn.AvgPool2D`` take them, and taped so that a network built on it can be trained.
+
+Conventions, the same in both functions:
+
+- ``strides=None`` means ``strides = pool_size`` (gluon's default): windows side by side.
+- ``padding`` is added on each side. Max pooling pads with -inf, so padding never wins a
+  window; average pooling pads with zeros and counts them (gluon's default,
+  ``count_include_pad=True``): a window half in the padding averages to half its sum over 4.
+- A padding must be smaller than the pool in each direction, so that every window holds at
+  least one value of the input.
+- NaN propagates as in ``np.max`` and ``np.mean``: a window holding a NaN gives NaN.
+- Max pooling's gradient goes to one input per window: its maximum; when several values tie
+  (or several are NaN), to the first of them in row-major order (top row first, left to right),
+  as PyTorch's ``max_pool2d`` does for ties. Average pooling spreads the gradient of each
+  window evenly, 1 / (kh * kw) to each of its cells, padding included.
+
+Floating-point dtypes are kept; integers and booleans become float64. Taught in notebook 07.
+
+References: d2l, "Pooling" (2nd edition 7.5; 1st edition 5.4, 池化层).
+"""
+import itertools
+
+import numpy as np
+
+from .autograd import Tensor, taped
+from .conv import _float_array, _output_hw, _pair
+
+__all__ = ["pool2d_naive", "pool2d"]
+
+_MODES = ("max", "avg")
+
+
+# --------------------------------------------------------------------- checking the input
+def _check_pool2d(func, X, pool_size, mode, strides, padding):
+    """The checked input as a float array, and the pool, stride and padding as pairs."""
+    if not isinstance(mode, str) or mode not in _MODES:
+        raise ValueError(f"{func}: mode must be 'max' or 'avg', got {mode!r}")
+    x = _float_array(func, "X", X)
+    if x.ndim not in (2, 4):
+        raise ValueError(
+            f"{func}: X must be 2-D (height, width) or 4-D (batch, channels, height, width), "
+            f"got shape {x.shape}"
+        )
+    pool = _pair(func, "pool_size", pool_size, 1)
+    stride = pool if strides is None else _pair(func, "strides", strides, 1)
+    pad = _pair(func, "padding", padding, 0)
+    if pad[0] >= pool[0] or pad[1] >= pool[1]:
+        raise ValueError(
+            f"{func}: padding {pad} must be smaller than pool_size {pool} in each direction, "
+            "so that every window holds at least one value of X"
+        )
+    if x.shape[-2] == 0 or x.shape[-1] == 0:
+        raise ValueError(f"{func}: X has shape {x.shape}; expected a height and width of at least 1")
+    padded = (x.shape[-2] + 2 * pad[0], x.shape[-1] + 2 * pad[1])
+    if pool[0] > padded[0] or pool[1] > padded[1]:
+        raise ValueError(
+            f"{func}: the pool of height x width {pool} is larger than the padded input "
+            f"{padded} (X {x.shape}, padding {pad}); expected a pool no larger than that"
+        )
+    return x, pool, stride, pad
+
+
+# --------------------------------------------------------------------- the book's loop
+def pool2d_naive(X, pool_size, mode="max", strides=None, padding=0):
+    """Max or average pooling by a loop over every output value, as the book writes it.
+
+    Args:
+        X: input, shape (H, W) or (N, C, H, W).
+        pool_size: the window, an int or a pair (kh, kw).
+        mode: ``"max"`` or ``"avg"``.
+        strides: step between windows, an int or a pair; None (default) means ``pool_size``.
+        padding: added on each side, an int or a pair, smaller than ``pool_size``.
+
+    Returns:
+        Y, shape (H_out, W_out) or (N, C, H_out, W_out), with
+        ``H_out = (H + 2 * padding - kh) // stride + 1``.
+
+    Not differentiable (it writes plain numbers into Y). Notebook 07 writes this loop; the
+    tests check ``pool2d`` against it.
+
+    >>> X = np.arange(9.0).reshape(3, 3)
+    >>> pool2d_naive(X, 2, strides=1)
+    array([[4., 5.],
+           [7., 8.]])
+    >>> pool2d_naive(X, 2, "avg", strides=1)
+    array([[2., 3.],
+           [5., 6.]])
+    """
+    x, (kh, kw), (sh, sw), (ph, pw) = _check_pool2d("pool2d_naive", X, pool_size, mode,
+                                                     strides, padding)
+    if isinstance(X, Tensor):
+        X._refuse_conversion("a NumPy array element")  # raises while recording
+    fill = -np.inf if mode == "max" else 0.0
+    batch = x.reshape((-1,) + x.shape[-2:])  # (H, W) or (N, C, H, W) -> (N*C, H, W)
+    xp = np.pad(batch, ((0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    H, W = _output_hw(xp.shape[1:], (kh, kw), (sh, sw))
+    Y = np.zeros((batch.shape[0], H, W), dtype=x.dtype)
+    for m in range(batch.shape[0]):
+        for i in range(H):
+            for j in range(W):
+                window = xp[m, i * sh:i * sh + kh, j * sw:j * sw + kw]  # (kh, kw)
+                Y[m, i, j] = window.max() if mode == "max" else window.mean()
+    return Y.reshape(x.shape[:-2] + (H, W))
+
+
+# --------------------------------------------------------------------- vectorized
+def _taps(xp, pool, stride, out_hw):
+    """Yield ``(i, j, view)`` for every tap of the window: the strided view of the padded input
+    ``xp`` that tap (i, j) reads, one entry per output pixel, shape (..., H_out, W_out)."""
+    (kh, kw), (sh, sw), (H, W) = pool, stride, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, xp[..., i:i + sh * (H - 1) + 1:sh, j:j + sw * (W - 1) + 1:sw]
+
+
+def _pad(x, pad, fill):
+    """``x`` with ``pad`` rows and columns of ``fill`` on each side of its last two axes."""
+    ph, pw = pad
+    if ph == pw == 0:
+        return x
+    xp = np.full(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), fill, x.dtype)
+    xp[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+    return xp
+
+
+def pool2d(X, pool_size, mode="max", strides=None, padding=0):
+    """Max or average pooling, vectorized: the same result as ``pool2d_naive``, far faster.
+
+    Instead of visiting each output pixel, visit each tap (i, j) of the window: it reads the
+    strided view ``Xp[..., i::stride, j::stride]`` of the padded input, one value per output
+    pixel, and kh*kw such views are combined by ``np.maximum`` (or added, then divided). The
+    Python loop makes kh*kw passes (4 for a 2x2 pool), whatever the size of the batch.
+
+    Args:
+        X: input, shape (H, W) or (N, C, H, W); a Tensor inside ``autograd.record()`` is taped.
+        pool_size: the window, an int or a pair (kh, kw).
+        mode: ``"max"`` or ``"avg"``.
+        strides: step between windows, an int or a pair; None (default) means ``pool_size``.
+        padding: added on each side, an int or a pair, smaller than ``pool_size``; -inf for
+            max pooling, zeros (counted in the average) for average pooling.
+
+    Returns:
+        Y, shape (H_out, W_out) or (N, C, H_out, W_out), with
+        ``H_out = (H + 2 * padding - kh) // stride + 1``, in the dtype of X.
+
+    Gradients (for the tape): max pooling passes each output's gradient to the maximum of
+    its window, the first in row-major order when several tie; average pooling gives each
+    cell of the window 1 / (kh * kw) of it. Taught in notebook 07; used by
+    ``nn.MaxPool2D`` and ``nn.AvgPool2D`` in notebook 08.
+
+    >>> X = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> pool2d(X, 2)
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    >>> pool2d(X, 3, padding=1, strides=2)
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    >>> pool2d(np.arange(9.0).reshape(3, 3), 2, "avg", strides=1)
+    array([[2., 3.],
+           [5., 6.]])
+    """
+    x, pool, stride, pad = _check_pool2d("pool2d", X, pool_size, mode, strides, padding)
+    xp = _pad(x, pad, -np.inf if mode == "max" else 0.0)  # (..., H + 2ph, W + 2pw)
+    out_hw = _output_hw(xp.shape[-2:], pool, stride)
+    Y = np.empty(x.shape[:-2] + out_hw, dtype=x.dtype)  # (..., H_out, W_out)
+    for i, j, view in _taps(xp, pool, stride, out_hw):
+        if i == j == 0:
+            Y[...] = view
+        elif mode == "max":
+            np.maximum(Y, view, out=Y)  # NaN propagates, as in np.max
+        else:
+            Y += view
+    if mode == "avg":
+        Y /= pool[0] * pool[1]
+
+    def backward(grad):  # grad: (..., H_out, W_out)
+        grad_xp = np.zeros(xp.shape, dtype=x.dtype)  # (..., H + 2ph, W + 2pw)
+        if mode == "avg":
+            share = grad / (pool[0] * pool[1])
+            for _, _, target in _taps(grad_xp, pool, stride, out_hw):
+                target += share
+        else:
+            _max_backward(xp, Y, grad, grad_xp, x.shape, pool, stride, pad, out_hw)
+        ph, pw = pad
+        return (grad_xp[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]],)  # (..., H, W)
+
+    return taped(Y, (X,), backward)
+
+
+def _max_backward(xp, Y, grad, grad_xp, x_shape, pool, stride, pad, out_hw):
+    """Add each output's gradient into ``grad_xp`` at the first maximum of its window.
+
+    The taps are visited in row-major order; ``taken`` marks the windows whose maximum has
+    been found, so a later tap holding the same value (a tie) gets nothing. A NaN output is
+    the first NaN of its window. Padding (-inf) never takes the gradient: it could only tie
+    with a window whose every value is -inf, and ``real`` rules it out.
+    """
+    taken = np.zeros(Y.shape, dtype=bool)  # (..., H_out, W_out)
+    hit = np.empty(Y.shape, dtype=bool)
+    nan_out = np.isnan(Y)
+    nan_out = nan_out if nan_out.any() else None
+    real = None
+    if pad != (0, 0):  # which cells of xp are the input, not padding
+        real = _pad(np.ones(x_shape[-2:], dtype=bool), pad, False)  # (H + 2ph, W + 2pw)
+    real_taps = (_taps(real, pool, stride, out_hw) if real is not None
+                 else itertools.repeat((0, 0, True)))
+    for (_, _, value), (_, _, target), (_, _, real_view) in zip(
+            _taps(xp, pool, stride, out_hw), _taps(grad_xp, pool, stride, out_hw), real_taps):
+        np.equal(value, Y, out=hit)  # this tap holds its window's maximum
+        if nan_out is not None:
+            hit |= nan_out & np.isnan(value)
+        hit &= real_view
+        np.greater(hit, taken, out=hit)  # hit and not taken: no earlier tap had the maximum
+        taken |= hit
+        target += grad * hit

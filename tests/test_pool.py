@@ -1,0 +1,242 @@
+"""d2lmini.pool: pool2d against the book's loop, PyTorch and central differences; its edges."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from d2lmini import autograd, pool2d, pool2d_naive
+from d2lmini.autograd import numerical_grad
+
+
+def taped_grad(X, out_grad=None, **kwargs):
+    """The input gradient pool2d's tape gives for the loss ``sum(out_grad * pool2d(X))``."""
+    x = autograd.Tensor(X)
+    x.attach_grad()
+    with autograd.record():
+        Y = pool2d(x, **kwargs)
+    Y.backward(out_grad)
+    return Y.data, x.grad
+
+
+# --------------------------------------------------------------------- the book's examples
+def test_book_example_values():
+    X = np.arange(9.0).reshape(3, 3)
+    np.testing.assert_array_equal(pool2d(X, (2, 2), strides=1), [[4, 5], [7, 8]])
+    np.testing.assert_array_equal(pool2d(X, (2, 2), "avg", strides=1), [[2, 3], [5, 6]])
+
+
+def test_book_padding_and_stride_examples():
+    X = np.arange(16.0).reshape(1, 1, 4, 4)
+    np.testing.assert_array_equal(pool2d(X, 3), [[[[10]]]])  # strides default to pool_size
+    np.testing.assert_array_equal(pool2d(X, 3, padding=1, strides=2), [[[[5, 7], [13, 15]]]])
+    np.testing.assert_array_equal(pool2d(X, (2, 3), padding=(0, 1), strides=(2, 3)),
+                                  [[[[5, 7], [13, 15]]]])
+
+
+def test_channels_are_pooled_separately():
+    X = np.arange(16.0).reshape(1, 1, 4, 4)
+    X2 = np.concatenate([X, X + 1], axis=1)  # the book's two channels
+    np.testing.assert_array_equal(pool2d(X2, 3, padding=1, strides=2),
+                                  [[[[5, 7], [13, 15]], [[6, 8], [14, 16]]]])
+
+
+# --------------------------------------------------------------------- against the loop
+FAST = settings(max_examples=100, deadline=None)  # no deadline: the machine may be busy
+SLOW = settings(max_examples=30, deadline=None)  # each example differentiates every entry
+shapes = st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7), st.integers(1, 7))
+
+
+@st.composite
+def cases(draw):
+    N, C, H, W = draw(shapes)
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, kh - 1)), draw(st.integers(0, kw - 1))
+    if kh > H + 2 * ph or kw > W + 2 * pw:
+        kh, kw, ph, pw = 1, 1, 0, 0
+    strides = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    mode = draw(st.sampled_from(["max", "avg"]))
+    values = draw(st.sampled_from(["normal", "ties"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    X = rng.standard_normal((N, C, H, W)) if values == "normal" else rng.integers(0, 3, (N, C, H, W)) * 1.0
+    return X, dict(pool_size=(kh, kw), mode=mode, strides=strides, padding=(ph, pw))
+
+
+@FAST
+@given(cases())
+def test_matches_the_loop(case):
+    X, kwargs = case
+    np.testing.assert_allclose(pool2d(X, **kwargs), pool2d_naive(X, **kwargs), rtol=1e-12,
+                               atol=1e-12)
+
+
+@FAST
+@given(cases())
+def test_a_single_image_equals_a_batch_of_one(case):
+    X, kwargs = case
+    np.testing.assert_array_equal(pool2d(X[0, 0], **kwargs), pool2d(X[:1, :1], **kwargs)[0, 0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept(dtype):
+    X = np.ones((1, 1, 4, 4), dtype=dtype)
+    for mode in ("max", "avg"):
+        assert pool2d(X, 2, mode).dtype == dtype
+        assert pool2d_naive(X, 2, mode).dtype == dtype
+
+
+def test_integers_and_booleans_become_float64():
+    assert pool2d(np.ones((4, 4), dtype=np.int8), 2).dtype == np.float64
+    np.testing.assert_array_equal(pool2d(np.eye(4, dtype=bool), 2, "avg"), [[0.5, 0], [0, 0.5]])
+
+
+def test_padding_values():
+    X = -np.ones((1, 1, 2, 2))  # all negative: -inf padding must not win, zero padding counts
+    np.testing.assert_array_equal(pool2d(X, 2, strides=1, padding=1), -np.ones((1, 1, 3, 3)))
+    avg = pool2d(X, 2, "avg", strides=1, padding=1)
+    np.testing.assert_array_equal(avg[0, 0], [[-0.25, -0.5, -0.25], [-0.5, -1, -0.5],
+                                              [-0.25, -0.5, -0.25]])
+
+
+# --------------------------------------------------------------------- gradients
+@SLOW
+@given(cases())
+def test_gradient_matches_central_differences(case):
+    X, kwargs = case
+    if kwargs["mode"] == "max":  # away from ties, where max has no derivative
+        X = np.random.default_rng(0).permutation(X.size).reshape(X.shape) * 1.0
+    G = np.random.default_rng(1).standard_normal(pool2d(X, **kwargs).shape)
+    _, grad = taped_grad(X, G, **kwargs)
+    numeric = numerical_grad(lambda x: G * pool2d(x, **kwargs), X)[0]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-6)
+
+
+def test_max_gradient_goes_to_the_maximum_only():
+    X = np.array([[1.0, 5.0], [3.0, 2.0]])
+    _, grad = taped_grad(X, pool_size=2)
+    np.testing.assert_array_equal(grad, [[0, 1], [0, 0]])
+
+
+def test_max_ties_give_the_gradient_to_the_first_in_row_major_order():
+    X = np.array([[1.0, 7.0, 7.0], [7.0, 7.0, 0.0]])  # windows of 2x2, stride 1: all tie at 7
+    _, grad = taped_grad(X, pool_size=2, strides=1)
+    # window (0, 0) reads [[1, 7], [7, 7]]: its first 7 is X[0, 1]; window (0, 1) reads
+    # [[7, 7], [7, 0]]: its first 7 is X[0, 1] again. So X[0, 1] gets both gradients.
+    np.testing.assert_array_equal(grad, [[0, 2, 0], [0, 0, 0]])
+    X = np.full((2, 2), 3.0)
+    np.testing.assert_array_equal(taped_grad(X, pool_size=2)[1], [[1, 0], [0, 0]])
+
+
+def test_overlapping_windows_add_their_gradients():
+    X = np.zeros((3, 3))
+    X[1, 1] = 1.0  # the maximum of all four 2x2 windows
+    _, grad = taped_grad(X, pool_size=2, strides=1)
+    np.testing.assert_array_equal(grad, [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
+
+
+def test_avg_gradient_spreads_evenly_and_padding_takes_its_share():
+    X = np.ones((2, 2))
+    _, grad = taped_grad(X, pool_size=2, mode="avg", strides=1, padding=1)
+    # each input cell sits in 4 of the 9 windows, each giving it 1/4
+    np.testing.assert_array_equal(grad, np.ones((2, 2)))
+    _, grad = taped_grad(np.ones((1, 3)), pool_size=(1, 2), mode="avg")  # the last column unread
+    np.testing.assert_array_equal(grad, [[0.5, 0.5, 0]])
+
+
+def test_padding_never_takes_the_max_gradient():
+    X = np.full((2, 2), -np.inf)  # ties the -inf padding in every window
+    Y, grad = taped_grad(X, pool_size=2, strides=1, padding=1)
+    assert np.all(Y == -np.inf)
+    assert grad.sum() == 9  # every window's gradient reached the input
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_gradient_matches_torch(mode):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for (pool, stride, pad) in [((2, 2), None, (0, 0)), ((3, 3), (2, 2), (1, 1)),
+                                ((2, 3), (2, 3), (1, 1)), ((3, 2), (1, 1), (1, 0))]:  # torch: padding <= pool // 2
+        X = rng.integers(0, 4, (2, 3, 7, 8)) * 1.0  # many ties
+        X[0, 0, 0, 0] = np.nan  # and a NaN
+        G = rng.standard_normal(pool2d(X, pool, mode, stride, pad).shape)
+        Y, grad = taped_grad(X, G, pool_size=pool, mode=mode, strides=stride, padding=pad)
+        tX = torch.tensor(X, requires_grad=True)
+        function = torch.nn.functional.max_pool2d if mode == "max" else torch.nn.functional.avg_pool2d
+        tY = function(tX, pool, stride or pool, pad)
+        tY.backward(torch.tensor(G))
+        np.testing.assert_allclose(Y, tY.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(grad, tX.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_float32_gradients_stay_float32():
+    x = autograd.Tensor(np.ones((1, 1, 4, 4), dtype=np.float32))
+    x.attach_grad()
+    with autograd.record():
+        y = pool2d(x, 2, "avg")
+    y.backward()
+    assert x.grad.dtype == np.float32
+
+
+# --------------------------------------------------------------------- NaN and inf
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_nan_propagates_to_its_windows_only(mode):
+    X = np.zeros((4, 4))
+    X[0, 0] = np.nan
+    Y = pool2d(X, 2, mode)
+    assert np.isnan(Y[0, 0]) and np.isnan(pool2d_naive(X, 2, mode)[0, 0])
+    assert not np.isnan(Y.ravel()[1:]).any()
+
+
+def test_max_gradient_of_a_nan_window_goes_to_its_first_nan():
+    X = np.array([[1.0, np.nan], [np.nan, 5.0]])
+    Y, grad = taped_grad(X, pool_size=2)
+    assert np.isnan(Y[0, 0])
+    np.testing.assert_array_equal(grad, [[0, 1], [0, 0]])
+
+
+def test_inf_is_a_value_like_any_other():
+    X = np.array([[1.0, np.inf], [-np.inf, 0.0]])
+    assert pool2d(X, 2)[0, 0] == np.inf
+    for function in (pool2d, pool2d_naive):
+        with pytest.warns(RuntimeWarning, match="invalid value"):  # inf - inf, as in np.mean
+            assert np.isnan(function(X, 2, "avg")[0, 0])
+    np.testing.assert_array_equal(taped_grad(X, pool_size=2)[1], [[0, 1], [0, 0]])
+
+
+# --------------------------------------------------------------------- empty batches
+@pytest.mark.parametrize("shape", [(0, 3, 4, 4), (2, 0, 4, 4)])
+def test_empty_batch_or_channels_give_an_empty_result(shape):
+    for function in (pool2d, pool2d_naive):
+        Y = function(np.ones(shape), 2)
+        assert Y.shape == shape[:2] + (2, 2)
+
+
+# --------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("function", [pool2d, pool2d_naive])
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(X=np.ones((4,))), ValueError, r"X must be 2-D .* or 4-D .*got shape \(4,\)"),
+    (dict(X=np.ones((1, 4, 4))), ValueError, r"got shape \(1, 4, 4\)"),
+    (dict(X=np.ones((4, 4)), mode="min"), ValueError, r"mode must be 'max' or 'avg', got 'min'"),
+    (dict(X=np.ones((4, 4)), pool_size=0), ValueError, r"pool_size must be positive, got 0"),
+    (dict(X=np.ones((4, 4)), pool_size=(2, 2, 2)), TypeError, r"pool_size must be an int or a pair"),
+    (dict(X=np.ones((4, 4)), pool_size=2.5), TypeError, r"pool_size must be an int or a pair"),
+    (dict(X=np.ones((4, 4)), strides=0), ValueError, r"strides must be positive, got 0"),
+    (dict(X=np.ones((4, 4)), padding=-1), ValueError, r"padding must be non-negative, got -1"),
+    (dict(X=np.ones((4, 4)), padding=2), ValueError,
+     r"padding \(2, 2\) must be smaller than pool_size \(2, 2\)"),
+    (dict(X=np.ones((4, 4)), pool_size=5), ValueError,
+     r"pool of height x width \(5, 5\) is larger than the padded input \(4, 4\)"),
+    (dict(X=np.ones((0, 4))), ValueError, r"X has shape \(0, 4\); expected a height and width"),
+    (dict(X=np.ones((4, 4), dtype=complex)), TypeError, r"X must hold real numbers.*complex"),
+])
+def test_errors_name_the_argument(function, kwargs, error, message):
+    kwargs = {"pool_size": 2, **kwargs}
+    with pytest.raises(error, match=message) as info:
+        function(**kwargs)
+    assert function.__name__ in str(info.value)
+
+
+def test_the_loop_refuses_to_run_inside_record():
+    x = autograd.Tensor(np.ones((4, 4)))
+    x.attach_grad()
+    with autograd.record(), pytest.raises(TypeError, match="recorded Tensor"):
+        pool2d_naive(x, 2)
