@@ -2,7 +2,7 @@
 
 All return float (H, W) arrays, 1 for white and 0 for black. NumPy only at import time;
 ``photo`` imports Matplotlib (and through it Pillow) when called.
-Used in notebooks 01-04.
+Used in notebooks 02-04.
 """
 import operator
 
@@ -41,7 +41,7 @@ def stripes(dtype=np.float64):
            [1., 1., 0., 0., 0., 0., 1., 1.],
            [1., 1., 0., 0., 0., 0., 1., 1.]])
 
-    Used in notebooks 02-04 (the seed's image).
+    Used in notebooks 02-04 (the book's striped image).
     """
     X = np.ones((6, 8), dtype=dtype)  # (6, 8)
     X[:, 2:6] = 0
