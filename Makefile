@@ -1,9 +1,14 @@
 # make lab | test | notebooks | navigation | student | html | bench | clean
 # Everything runs in .venv; a stamp file per extras set re-installs only
 # when pyproject.toml changes.
+#
+# The oldest dependencies allowed, in a venv of their own (as CI's matrix runs them):
+#   make test VENV=.venv-oldest CONSTRAINTS=constraints/oldest.txt PYTHON=python3.11
 
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
+CONSTRAINTS ?=
+PIP_INSTALL = $(BIN)/python -m pip install $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 BIN := $(VENV)/bin
 
 .PHONY: lab test notebooks navigation student html bench clean
@@ -34,16 +39,16 @@ bench: $(VENV)/.stamp-bench
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.stamp-lab: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[notebooks,test]'
+$(VENV)/.stamp-lab: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[notebooks,test]'
 	touch $@
 
-$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[test]'
+$(VENV)/.stamp-test: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
-$(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[bench]'
+$(VENV)/.stamp-bench: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[bench]'
 	touch $@
 
 clean:

@@ -28,8 +28,10 @@ Rules a learner can rely on:
 array([2., 4., 6.])
 """
 import contextlib
+import operator
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 __all__ = ["Tensor", "record", "is_recording", "taped", "unwrap", "numerical_grad", "grad_check"]
 
@@ -37,7 +39,16 @@ _recording = False
 
 
 @contextlib.contextmanager
-def record():
+def _record():
+    global _recording
+    previous, _recording = _recording, True
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+class _Record:
     """Tape the operations run inside the ``with`` block, as ``mxnet.autograd.record``.
 
     >>> with record():
@@ -46,12 +57,23 @@ def record():
     >>> is_recording()
     False
     """
-    global _recording
-    previous, _recording = _recording, True
-    try:
-        yield
-    finally:
-        _recording = previous
+
+    def __call__(self):
+        return _record()
+
+    def __enter__(self):  # `with autograd.record:`, the parentheses forgotten
+        raise TypeError(
+            "autograd.record is a function: write `with autograd.record():`, with parentheses"
+        )
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def __repr__(self):
+        return "<function d2lmini.autograd.record>"
+
+
+record = _Record()
 
 
 def is_recording():
@@ -84,18 +106,43 @@ def taped(value, parents, backward):
         A Tensor that remembers ``parents`` and ``backward`` while recording, if any parent
         needs a gradient; otherwise the plain array ``value``.
     """
-    if _recording and any(isinstance(p, Tensor) and p.requires_grad for p in parents):
+    if _recording and any(_needs_grad(p) for p in parents):
         return Tensor(value, _parents=tuple(parents), _backward=backward)
     return value
 
 
-def _as_float_array(value):
+def _needs_grad(value):
+    """Whether ``value`` is a Tensor the tape computes a gradient for."""
+    return isinstance(value, Tensor) and value.requires_grad
+
+
+def as_array(func, name, value):
+    """``np.asarray(value)``, with an error naming ``func`` and ``name`` for ragged nested lists.
+
+    >>> as_array("corr2d", "X", [[1, 2], [3]])
+    Traceback (most recent call last):
+    ...
+    ValueError: corr2d: X must be an array or nested lists of equal lengths; got a list whose rows differ in length ...
+    """
+    try:
+        return np.asarray(unwrap(value))
+    except ValueError as error:  # NumPy's "inhomogeneous shape" for ragged nested lists
+        raise ValueError(
+            f"{func}: {name} must be an array or nested lists of equal lengths; got a "
+            f"{type(value).__name__} whose rows differ in length ({error})"
+        ) from None
+
+
+def _as_float_array(value, func="Tensor", name="data"):
     """Return ``value`` as a floating-point array (integers and booleans become float64)."""
-    array = np.asarray(value)
+    array = as_array(func, name, value)
     if array.dtype.kind in "biu":
         return array.astype(np.float64)
     if array.dtype.kind != "f":
-        raise TypeError(f"Tensor: expected an array of real numbers, got dtype {array.dtype}")
+        raise TypeError(
+            f"{func}: {name} must hold real numbers (bool, int or float), got an array of dtype "
+            f"{array.dtype}"
+        )
     return array
 
 
@@ -118,8 +165,6 @@ class Tensor:
     Args:
         data: array-like; integers and booleans are promoted to float64.
     """
-
-    __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__, so it is taped
 
     def __init__(self, data, *, _parents=(), _backward=None):
         self.data = _as_float_array(data)
@@ -167,13 +212,53 @@ class Tensor:
         self._refuse_conversion("a NumPy array")
         return self.data if dtype is None else self.data.astype(dtype)
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy's ufuncs on a Tensor: the arithmetic ones are taped, the others refused.
+
+        ``ndarray + Tensor`` and ``np.float32(2) * Tensor`` arrive here as ``np.add`` and
+        ``np.multiply``, and are taped as ``Tensor + ndarray`` is. Any other ufunc (``np.exp``,
+        ``np.maximum``, ...) on a recorded Tensor would compute off the tape: it raises, saying
+        what to use. Comparisons (``np.greater``, ``np.isnan``, ...) have no gradient and return
+        plain boolean arrays.
+        """
+        if method == "__call__" and not kwargs:
+            if ufunc in _BINARY and len(inputs) == 2:
+                return _BINARY[ufunc](*inputs)
+            if ufunc in (np.negative, np.positive, np.absolute) and len(inputs) == 1:
+                return {np.negative: operator.neg, np.positive: operator.pos,
+                        np.absolute: abs}[ufunc](inputs[0])
+        outputs = kwargs.get("out", ())
+        recorded = any(_needs_grad(x) for x in inputs + tuple(outputs))
+        comparison = all(t.endswith("?") for t in ufunc.types if "O" not in t)
+        if _recording and recorded and not comparison:
+            raise TypeError(_refusal(f"np.{ufunc.__name__}", ufunc.__name__))
+        if outputs:
+            kwargs["out"] = tuple(unwrap(x) for x in outputs)
+        return getattr(ufunc, method)(*(unwrap(x) for x in inputs), **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy's other functions on a Tensor: refused on a recorded one, with what to use.
+
+        ``np.sum(l)``, ``np.dot(A, B)``, ``np.einsum(...)`` would compute on the plain array,
+        off the tape. Outside ``record()`` (or on a Tensor that needs no gradient) they compute
+        on the array inside, as NumPy does; ``np.shape``, ``np.ndim`` and the like always do.
+        """
+        if _recording and func not in _SHAPE_FUNCTIONS and _holds_recorded((args, kwargs)):
+            raise TypeError(_refusal(f"np.{func.__name__}", func.__name__))
+        return func(*_unwrap_nested(args), **_unwrap_nested(kwargs))
+
     def __float__(self):
         self._refuse_conversion("a Python float")
         return float(self.data)
 
     # ----------------------------------------------------------------- leaves and backward
     def attach_grad(self):
-        """Mark this tensor as a leaf whose gradient ``backward()`` writes into ``.grad``."""
+        """Mark this tensor as a leaf whose gradient ``backward()`` writes into ``.grad``.
+
+        On a computed tensor this makes it a new leaf, as in MXNet: the next ``backward()``
+        writes its gradient, and stops there (what it was computed from gets none through it).
+        """
+        self._parents, self._backward = (), None
         self.requires_grad = True
         self.grad = np.zeros_like(self.data)
 
@@ -195,9 +280,9 @@ class Tensor:
                 "attach_grad() was called."
             )
         if out_grad is None:
-            out_grad = np.ones_like(self.data)
+            out_grad = np.broadcast_to(np.ones((), self.dtype), self.shape)  # no full-size array
         else:
-            out_grad = np.asarray(out_grad, dtype=self.dtype)
+            out_grad = _as_float_array(out_grad, "backward()", "out_grad").astype(self.dtype)
             if out_grad.shape != self.shape:
                 raise ValueError(
                     f"backward(): out_grad has shape {out_grad.shape}, expected the shape of "
@@ -211,7 +296,7 @@ class Tensor:
                 leaves.append((node, grad))
                 continue
             for parent, parent_grad in zip(node._parents, node._backward(grad)):
-                if isinstance(parent, Tensor) and parent.requires_grad:
+                if _needs_grad(parent):
                     key = id(parent)
                     grads[key] = grads[key] + parent_grad if key in grads else parent_grad
         for leaf, grad in leaves:  # write only once every gradient is known
@@ -245,30 +330,27 @@ class Tensor:
         target[...] = grad
 
     # ----------------------------------------------------------------- operations
+    # Each operator gives what NumPy gives for the same operands, a Tensor on either side.
     def __add__(self, other):
-        a, b = self.data, unwrap(other)
-        return taped(a + b, (self, other),
-                     lambda g: (_unbroadcast(g, np.shape(a)), _unbroadcast(g, np.shape(b))))
+        return _add(self, other)
 
     def __radd__(self, other):
-        return self + other
+        return _add(other, self)
 
     def __neg__(self):
         return taped(-self.data, (self,), lambda g: (-g,))
 
     def __sub__(self, other):
-        return self + (-other)
+        return _subtract(self, other)
 
     def __rsub__(self, other):
-        return (-self) + other
+        return _subtract(other, self)
 
     def __mul__(self, other):
-        a, b = self.data, unwrap(other)
-        return taped(a * b, (self, other),
-                     lambda g: (_unbroadcast(g * b, np.shape(a)), _unbroadcast(g * a, np.shape(b))))
+        return _multiply(self, other)
 
     def __rmul__(self, other):
-        return self * other
+        return _multiply(other, self)
 
     def __truediv__(self, other):
         return _divide(self, other)
@@ -282,6 +364,92 @@ class Tensor:
     def __rpow__(self, other):
         return _power(other, self)
 
+    def __matmul__(self, other):
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _matmul(other, self)
+
+    def __mod__(self, other):
+        return _remainder(self, other)
+
+    def __rmod__(self, other):
+        return _remainder(other, self)
+
+    def __floordiv__(self, other):  # piecewise constant: no gradient, a plain array
+        return self.data // unwrap(other)
+
+    def __rfloordiv__(self, other):
+        return unwrap(other) // self.data
+
+    def __pos__(self):
+        return taped(+self.data, (self,), lambda g: (g,))
+
+    def __abs__(self):
+        a = self.data
+        return taped(np.abs(a), (self,), lambda g: (g * np.sign(a),))
+
+    # Comparisons give NumPy's boolean arrays: they have no gradient, so nothing is taped.
+    def __eq__(self, other):
+        return self.data == unwrap(other)
+
+    def __ne__(self, other):
+        return self.data != unwrap(other)
+
+    def __lt__(self, other):
+        return self.data < unwrap(other)
+
+    def __le__(self, other):
+        return self.data <= unwrap(other)
+
+    def __gt__(self, other):
+        return self.data > unwrap(other)
+
+    def __ge__(self, other):
+        return self.data >= unwrap(other)
+
+    __hash__ = object.__hash__  # still usable as a key by identity, as before
+
+    def __bool__(self):  # as NumPy: only for one element, else "ambiguous"
+        return bool(self.data)
+
+    def __int__(self):
+        self._refuse_conversion("a Python int")
+        return int(self.data)
+
+    def _refuse_in_place(self, op):
+        if _recording and self.requires_grad:
+            raise TypeError(
+                f"cannot update a recorded Tensor in place (`{op}`) while autograd.record() is "
+                "on. Move the update out of the `with autograd.record():` block, after "
+                "l.backward(): there param.data() is the array itself, e.g. "
+                "`param.data()[:] -= lr * param.grad()`."
+            )
+
+    def __setitem__(self, index, value):
+        self._refuse_in_place("x[...] = value")
+        self.data[index] = unwrap(value)
+
+    def __iadd__(self, other):
+        self._refuse_in_place("x += ...")
+        self.data += unwrap(other)
+        return self
+
+    def __isub__(self, other):
+        self._refuse_in_place("x -= ...")
+        self.data -= unwrap(other)
+        return self
+
+    def __imul__(self, other):
+        self._refuse_in_place("x *= ...")
+        self.data *= unwrap(other)
+        return self
+
+    def __itruediv__(self, other):
+        self._refuse_in_place("x /= ...")
+        self.data /= unwrap(other)
+        return self
+
     def sum(self, axis=None, keepdims=False):
         """Sum over ``axis`` (all axes by default), recorded."""
         a = self.data
@@ -289,20 +457,25 @@ class Tensor:
         def backward(g):
             if axis is not None and not keepdims:
                 g = np.expand_dims(g, axis)
-            return (np.broadcast_to(g, a.shape).copy(),)
+            return (np.broadcast_to(g, a.shape),)  # a read-only view: no full-size copy
 
         return taped(a.sum(axis=axis, keepdims=keepdims), (self,), backward)
 
     def mean(self, axis=None, keepdims=False):
         """Average over ``axis`` (all axes by default), recorded."""
-        axes = range(self.ndim) if axis is None else np.atleast_1d(axis)
+        axes = range(self.ndim) if axis is None else normalize_axis_tuple(axis, self.ndim)
         count = int(np.prod([self.shape[ax] for ax in axes]))
         return self.sum(axis=axis, keepdims=keepdims) / count
 
     def reshape(self, *shape):
         """Return the same values in a new shape, recorded; ``shape`` as in ``ndarray.reshape``."""
         a = self.data
-        return taped(a.reshape(*shape), (self,), lambda g: (g.reshape(a.shape),))
+        try:
+            value = a.reshape(*shape)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"Tensor.reshape: cannot reshape shape {a.shape} into "
+                              f"{shape[0] if len(shape) == 1 else shape}: {error}") from None
+        return taped(value, (self,), lambda g: (g.reshape(a.shape),))
 
     def __getitem__(self, index):
         """Index or slice as NumPy does, recorded: the gradient flows back to the entries read."""
@@ -316,12 +489,46 @@ class Tensor:
         return taped(a[index], (self,), backward)
 
 
+def _binary(left, right, value, grads):
+    """Tape ``value``, computed from ``left`` and ``right`` (Tensors, arrays, lists or scalars).
+
+    ``grads(g, need_left, need_right)`` returns the two gradients, broadcast-shaped, computing
+    only those needed (None for the other): no gradient for a plain array or a number.
+    """
+    shape_left, shape_right = np.shape(unwrap(left)), np.shape(unwrap(right))
+
+    def backward(g):
+        need_left, need_right = _needs_grad(left), _needs_grad(right)
+        grad_left, grad_right = grads(g, need_left, need_right)
+        return (_unbroadcast(grad_left, shape_left) if need_left else None,
+                _unbroadcast(grad_right, shape_right) if need_right else None)
+
+    return taped(value, (left, right), backward)
+
+
+def _add(left, right):
+    return _binary(left, right, unwrap(left) + unwrap(right), lambda g, nl, nr: (g, g))
+
+
+def _subtract(left, right):  # computed as NumPy does: no negation, so uint8 does not wrap
+    return _binary(left, right, unwrap(left) - unwrap(right),
+                   lambda g, nl, nr: (g, -g if nr else None))
+
+
+def _multiply(left, right):
+    a, b = unwrap(left), unwrap(right)
+    return _binary(left, right, a * b,
+                   lambda g, nl, nr: (g * b if nl else None, g * a if nr else None))
+
+
 def _divide(numerator, denominator):
     """``numerator / denominator`` with either side a Tensor, an array or a scalar."""
     a, b = unwrap(numerator), unwrap(denominator)
-    return taped(a / b, (numerator, denominator),
-                 lambda g: (_unbroadcast(g / b, np.shape(a)),
-                            _unbroadcast(-g * a / (b * b), np.shape(b))))
+    value = a / b
+    # d(a/b)/db = -a / b**2, computed as -(a / b) / b: b * b would overflow for |b| > 1e19
+    # in float32, and the gradient would come out as -0.
+    return _binary(numerator, denominator, value,
+                   lambda g, nl, nr: (g / b if nl else None, -(g * value) / b if nr else None))
 
 
 def _power(base, exponent):
@@ -329,13 +536,100 @@ def _power(base, exponent):
     a, b = unwrap(base), unwrap(exponent)
     value = a ** b
 
-    def backward(g):
-        grad_base = _unbroadcast(g * b * a ** (b - 1), np.shape(a))
-        needs_exponent = isinstance(exponent, Tensor) and exponent.requires_grad
-        grad_exponent = _unbroadcast(g * value * np.log(a), np.shape(b)) if needs_exponent else None
+    def grads(g, need_base, need_exponent):
+        grad_base = grad_exponent = None
+        # In the result's float dtype: an unsigned exponent minus 1 would wrap around, and
+        # the log of a uint8 base would come out in float16.
+        dtype = np.result_type(value, np.float16)
+        af, bf = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):  # masked below, or truly inf/NaN
+            if need_base:  # b * a**(b-1), which is 0 where b == 0 (x**0 is constant), even at 0
+                grad_base = g * np.where(bf == 0, 0, bf * af ** (bf - 1))
+            if need_exponent:  # a**b * log(a), which is 0 at a == 0 for b >= 0 (as PyTorch)
+                zero = (af == 0) & (bf >= 0)
+                grad_exponent = g * np.where(zero, 0, value * np.log(np.where(zero, 1, af)))
         return grad_base, grad_exponent
 
-    return taped(value, (base, exponent), backward)
+    return _binary(base, exponent, value, grads)
+
+
+def _matmul(left, right):
+    """``left @ right`` as ``np.matmul``: 1-D operands and broadcast batch axes included."""
+    a, b = np.asarray(unwrap(left)), np.asarray(unwrap(right))
+    value = a @ b
+
+    def backward(g):
+        need_left, need_right = _needs_grad(left), _needs_grad(right)
+        a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k): a row
+        b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1): a column
+        out_shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2],
+                                                                         b2.shape[-1])
+        g2 = np.reshape(g, out_shape)  # the axes matmul dropped for 1-D operands, back
+        grad_left = grad_right = None
+        if need_left:  # (..., n, m) @ (..., m, k) -> (..., n, k)
+            grad_left = _unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if need_right:  # (..., k, n) @ (..., n, m) -> (..., k, m)
+            grad_right = _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+        return grad_left, grad_right
+
+    return taped(value, (left, right), backward)
+
+
+def _remainder(left, right):
+    """``left % right``; as ``a - b * floor(a / b)``, its gradients are 1 and -floor(a / b)."""
+    a, b = unwrap(left), unwrap(right)
+    return _binary(left, right, a % b,
+                   lambda g, nl, nr: (g, -g * np.floor_divide(a, b) if nr else None))
+
+
+_BINARY = {np.add: _add, np.subtract: _subtract, np.multiply: _multiply, np.divide: _divide,
+           np.power: _power, np.matmul: _matmul, np.remainder: _remainder,
+           np.floor_divide: lambda a, b: np.floor_divide(unwrap(a), unwrap(b))}
+
+# NumPy functions that only look at the shape or dtype: allowed on a recorded Tensor.
+_SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj}
+
+# What to use instead of a NumPy function on a recorded Tensor, by the function's name.
+_INSTEAD = {
+    "sum": "the Tensor's own method, `l.sum()` (or `l.sum(axis=...)`)",
+    "mean": "the Tensor's own method, `l.mean()` (or `l.mean(axis=...)`)",
+    "reshape": "the Tensor's own method, `x.reshape(...)`",
+    "dot": "the `@` operator (`A @ B`)",
+    "matmul": "the `@` operator (`A @ B`)",
+    "tensordot": "the `@` operator, or `*` followed by `.sum(axis=...)`",
+    "inner": "the `@` operator, or `*` followed by `.sum(axis=-1)`",
+    "vdot": "`(a * b).sum()`",
+    "einsum": "the `@` operator, or `*` with broadcasting followed by `.sum(axis=...)`",
+    "outer": "`a.reshape(-1, 1) * b.reshape(1, -1)`",
+    "convolve": "d2lmini.corr2d or d2lmini.conv2d",
+    "correlate": "d2lmini.corr2d or d2lmini.conv2d",
+}
+_RECORDED_OPERATIONS = ("the recorded operations: + - * / ** @, .sum(), .mean(), .reshape(), "
+                        "indexing, d2lmini.corr2d and d2lmini.conv2d")
+
+
+def _refusal(what, name):
+    return (
+        f"{what}() was called on a recorded Tensor while autograd.record() is on: NumPy would "
+        "compute it on the plain array, off the tape, and no gradient could flow back through "
+        f"it. Use {_INSTEAD.get(name, _RECORDED_OPERATIONS)} instead."
+    )
+
+
+def _holds_recorded(value):
+    if isinstance(value, (list, tuple)):
+        return any(_holds_recorded(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_recorded(v) for v in value.values())
+    return _needs_grad(value)
+
+
+def _unwrap_nested(value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unwrap_nested(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _unwrap_nested(v) for k, v in value.items()}
+    return unwrap(value)
 
 
 # --------------------------------------------------------------------- numerical gradients
@@ -356,7 +650,7 @@ def numerical_grad(f, *arrays, eps=1e-6):
     >>> numerical_grad(lambda x: x ** 2, np.array([1.0, -3.0]))[0].round(6)
     array([ 2., -6.])
     """
-    points = [np.array(a, dtype=np.float64) for a in arrays]
+    points = _check_numerical("numerical_grad", f, arrays, eps)
     grads = []
     for x in points:
         grad = np.zeros_like(x)
@@ -383,7 +677,7 @@ def grad_check(f, *arrays, eps=1e-6):
     >>> grad_check(lambda x, y: x * y + x ** 3, np.array([1.0, 2.0]), np.array([0.5, -1.0])) < 1e-6
     True
     """
-    leaves = [Tensor(np.array(a, dtype=np.float64)) for a in arrays]
+    leaves = [Tensor(a) for a in _check_numerical("grad_check", f, arrays, eps)]
     for leaf in leaves:
         leaf.attach_grad()
     with record():
@@ -396,3 +690,15 @@ def grad_check(f, *arrays, eps=1e-6):
         scale = max(np.linalg.norm(leaf.grad) + np.linalg.norm(numeric), 1e-12)
         worst = max(worst, float(np.linalg.norm(leaf.grad - numeric) / scale))
     return worst
+
+
+def _check_numerical(func, f, arrays, eps):
+    """The checks of ``numerical_grad`` and ``grad_check``; the points as float64 copies."""
+    if not callable(f):
+        raise TypeError(f"{func}: f must be a function of the arrays, got {f!r:.60}")
+    if (not isinstance(eps, (int, float, np.integer, np.floating)) or isinstance(eps, bool)
+            or not (np.isfinite(eps) and eps > 0)):
+        raise ValueError(f"{func}: eps must be a finite positive number (the step), got {eps!r}")
+    # complex inputs would lose their imaginary part: refused with the dtype named
+    return [_as_float_array(a, func, f"arrays[{i}]").astype(np.float64)
+            for i, a in enumerate(arrays)]

@@ -16,7 +16,7 @@ Performance Convolutional Neural Networks for Document Processing" (2006).
 """
 import numpy as np
 
-from .autograd import Tensor, taped, unwrap
+from .autograd import Tensor, as_array, taped
 
 __all__ = ["corr2d_naive", "corr2d", "conv2d_naive", "conv2d", "conv2d_grad"]
 
@@ -24,7 +24,7 @@ __all__ = ["corr2d_naive", "corr2d", "conv2d_naive", "conv2d", "conv2d_grad"]
 # --------------------------------------------------------------------- checking the input
 def _float_array(func, name, value):
     """``value`` as a float array: floats keep their dtype, integers and booleans become float64."""
-    array = np.asarray(unwrap(value))
+    array = as_array(func, name, value)  # a clear error for ragged nested lists
     if array.dtype.kind in "biu":
         return array.astype(np.float64)
     if array.dtype.kind != "f":
@@ -63,10 +63,20 @@ def _check_fits(func, input_name, input_shape, kernel_name, kernel_shape):
         )
 
 
+def _check_not_empty(func, name, kernel_shape):
+    """A kernel of no rows or no columns has no taps: refused (the output would mean nothing)."""
+    if 0 in kernel_shape:
+        raise ValueError(
+            f"{func}: {name} has no taps (height x width {tuple(kernel_shape)}); expected a "
+            "kernel of at least 1 x 1"
+        )
+
+
 def _check_corr2d(func, X, K):
     x, k = _float_array(func, "X", X), _float_array(func, "K", K)
     _check_ndim(func, "X", x, ("height", "width"))
     _check_ndim(func, "K", k, ("height", "width"))
+    _check_not_empty(func, "the kernel K", k.shape)
     _check_fits(func, "input X", x.shape, "K", k.shape)
     return x, k
 
@@ -178,6 +188,11 @@ def _check_conv2d(func, X, weight, bias, strides, padding):
             f"{func}: X has {x.shape[1]} input channels (shape {x.shape}) but weight expects "
             f"{w.shape[1]} (shape {w.shape}); expected X.shape[1] == weight.shape[1]"
         )
+    if x.shape[1] == 0:
+        raise ValueError(
+            f"{func}: X has 0 input channels (shape {x.shape}); expected at least one"
+        )
+    _check_not_empty(func, f"weight {w.shape}", w.shape[2:])
     b = None
     if bias is not None:
         b = _float_array(func, "bias", bias)
@@ -253,9 +268,11 @@ def _conv2d_forward(x, w, stride, pad):
     (N, _, H_in, W_in), C_out = x.shape, w.shape[0]
     H, W = _output_hw((H_in + 2 * pad[0], W_in + 2 * pad[1]), w.shape[2:], stride)
     Y = np.empty((N, C_out, H, W), dtype=x.dtype)
+    if C_out == 0:  # no kernels: an empty result (as NumPy's matmul gives)
+        return Y
     for part in _batch_chunks(x, w.shape[2:], (H, W)):
         cols = _im2col(x[part], w.shape[2:], stride, pad)  # (C_in*kh*kw, n*H*W)
-        out = w.reshape(C_out, -1) @ cols  # (C_out, n*H*W)
+        out = w.reshape(C_out, cols.shape[0]) @ cols  # (C_out, n*H*W)
         Y[part] = out.reshape(C_out, -1, H, W).transpose(1, 0, 2, 3)  # (n, C_out, H, W)
     return Y
 
@@ -270,12 +287,12 @@ def _conv2d_backward(x, w, grad, stride, pad, need_x=True):
     gradients of its weight and bias.
     """
     C_out = w.shape[0]
-    w2 = w.reshape(C_out, -1)  # (C_out, C_in*kh*kw)
+    w2 = w.reshape(C_out, int(np.prod(w.shape[1:])))  # (C_out, C_in*kh*kw)
     grad_w = np.zeros_like(w2)
     grad_x = np.empty_like(x) if need_x else None
     for part in _batch_chunks(x, w.shape[2:], grad.shape[2:]):
         cols = _im2col(x[part], w.shape[2:], stride, pad)  # (C_in*kh*kw, n*H*W)
-        g = np.ascontiguousarray(grad[part].transpose(1, 0, 2, 3)).reshape(C_out, -1)  # (C_out, n*H*W)
+        g = np.ascontiguousarray(grad[part].transpose(1, 0, 2, 3)).reshape(C_out, cols.shape[1])  # (C_out, n*H*W)
         grad_w += (cols @ g.T).T
         if need_x:
             grad_cols = w2.T @ g  # (C_in*kh*kw, n*H*W)

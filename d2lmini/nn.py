@@ -13,17 +13,63 @@ call to learn it: gluon's *deferred initialization*. Taught in notebook 02; trai
 >>> layer.weight
 Parameter weight (shape=(1, 3, 1, 2), dtype=float32)
 """
+import numbers
+import warnings
+
 import numpy as np
 
 from . import autograd
 from .conv import _check_fits, _float_array, _pair, conv2d
-from .init import Uniform, Zero
+from .init import Uniform, Zero, create
 
 __all__ = ["Parameter", "ParameterDict", "Block", "Conv2D", "DeferredInitializationError"]
 
 
 class DeferredInitializationError(RuntimeError):
     """A parameter's value was asked for before its block saw an input to infer its shape."""
+
+
+def _float_dtype(func, dtype):
+    """``np.dtype(dtype)`` if it is a floating-point type, else a clear TypeError."""
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        result = None
+    if result is None or result.kind != "f":
+        raise TypeError(
+            f"{func}: dtype must be a floating-point type such as 'float32' or 'float64', got "
+            f"{dtype!r}" + ("; an integer parameter could not take gradient steps"
+                            if result is not None and result.kind in "biu" else "")
+        )
+    return result
+
+
+def _shape(func, shape):
+    """``shape`` (an int or a sequence of ints, 0 for a size to infer) as a tuple of ints."""
+    dims = (shape,) if isinstance(shape, (numbers.Integral, np.integer)) else shape
+    try:
+        dims = tuple(dims)
+    except TypeError:
+        dims = None
+    if dims is None or not all(isinstance(d, (numbers.Integral, np.integer))
+                               and not isinstance(d, bool) for d in dims):
+        raise TypeError(f"{func}: shape must be a tuple of ints, got {shape!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(
+            f"{func}: shape must hold sizes >= 0 (0 for a size inferred from the first input), "
+            f"got {shape!r}"
+        )
+    return tuple(int(d) for d in dims)
+
+
+def _generator(func, seed):
+    """A NumPy generator seeded with ``seed`` (None, or an int >= 0)."""
+    if seed is not None and (not isinstance(seed, (numbers.Integral, np.integer))
+                             or isinstance(seed, bool)):
+        raise TypeError(f"{func}: seed must be None or an int >= 0, got {seed!r}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"{func}: seed must be None or an int >= 0, got {seed!r}")
+    return np.random.default_rng(seed)
 
 
 class Parameter:
@@ -43,9 +89,9 @@ class Parameter:
 
     def __init__(self, name, shape=(), dtype=np.float32, init=None):
         self.name = name
-        self.shape = tuple(int(s) for s in np.atleast_1d(shape))
-        self.dtype = np.dtype(dtype)
-        self.init = init
+        self.shape = _shape(f"Parameter {name}", shape)
+        self.dtype = _float_dtype(f"Parameter {name}", dtype)
+        self.init = None if init is None else create(init, f"Parameter {name}")
         self._data = self._grad = self._leaf = None
         self._deferred = None  # (initializer, rng) until the shape is known
 
@@ -55,16 +101,30 @@ class Parameter:
     def initialize(self, init=None, rng=None, force_reinit=False):
         """Draw the first value (now, or at the first forward if the shape has a 0).
 
-        An initialized parameter is left as it is unless ``force_reinit`` is true.
+        An initialized parameter is left as it is, with a warning (as gluon), unless
+        ``force_reinit`` is true; then it is drawn again.
         """
+        self._apply_init(self._plan_init(init, rng, force_reinit), stacklevel=3)
+
+    def _plan_init(self, init, rng, force_reinit):
+        """What ``initialize`` will do, drawn but not applied: a failure here changes nothing."""
         if self._data is not None and not force_reinit:
-            return
-        initializer = self.init or init or Uniform()
+            return "keep", None
+        initializer = self.init or (None if init is None else create(init)) or Uniform()
         rng = np.random.default_rng() if rng is None else rng
         if 0 in self.shape:
-            self._deferred = (initializer, rng)
+            return "defer", (initializer, rng)
+        return "set", initializer(self.shape, self.dtype, rng)
+
+    def _apply_init(self, plan, stacklevel):
+        what, value = plan
+        if what == "keep":
+            warnings.warn(f"Parameter '{self.name}' is already initialized, ignoring. Set "
+                          "force_reinit=True to re-initialize.", stacklevel=stacklevel)
+        elif what == "defer":
+            self._deferred = value
         else:
-            self._set(initializer(self.shape, self.dtype, rng))
+            self._set(value)
 
     def _finish_deferred_init(self, shape):
         """Learn the unknown sizes from the first input and draw the value then."""
@@ -123,9 +183,7 @@ class Parameter:
 
     def cast(self, dtype):
         """Store the value (now or once drawn) in another floating-point dtype."""
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Parameter {self.name}.cast: dtype must be a float type, got {dtype}")
+        dtype = _float_dtype(f"Parameter {self.name}.cast", dtype)
         self.dtype = dtype
         if self._data is not None:
             self._set(self._data.astype(dtype))
@@ -138,10 +196,31 @@ class ParameterDict:
         self._params = dict(items)
 
     def get(self, name, **kwargs):
-        """Return the parameter ``name``, creating it with ``Parameter(name, **kwargs)`` if new."""
+        """Return the parameter ``name``, creating it with ``Parameter(name, **kwargs)`` if new.
+
+        An existing parameter is returned only if the ``shape`` and ``dtype`` asked for agree
+        with its own (a 0 in either shape matches any size), as gluon asserts.
+        """
         if name not in self._params:
             self._params[name] = Parameter(name, **kwargs)
-        return self._params[name]
+            return self._params[name]
+        param = self._params[name]
+        if "shape" in kwargs:
+            shape = _shape(f"ParameterDict.get({name!r})", kwargs["shape"])
+            if len(shape) != len(param.shape) or any(
+                    a and b and a != b for a, b in zip(shape, param.shape)):
+                raise ValueError(
+                    f"ParameterDict.get: parameter {name!r} already exists with shape "
+                    f"{param.shape}, but shape {shape} was asked for"
+                )
+        if "dtype" in kwargs:
+            dtype = _float_dtype(f"ParameterDict.get({name!r})", kwargs["dtype"])
+            if dtype != param.dtype:
+                raise ValueError(
+                    f"ParameterDict.get: parameter {name!r} already exists with dtype "
+                    f"{param.dtype}, but dtype {dtype} was asked for"
+                )
+        return param
 
     def __getitem__(self, name):
         return self._params[name]
@@ -162,10 +241,19 @@ class ParameterDict:
         return self._params.items()
 
     def initialize(self, init=None, seed=None, force_reinit=False):
-        """Initialize every parameter from one random generator seeded with ``seed``."""
-        rng = np.random.default_rng(seed)
-        for param in self.values():
-            param.initialize(init, rng, force_reinit)
+        """Initialize every parameter from one random generator seeded with ``seed``.
+
+        Every value is drawn before any is stored: if one initializer fails, no parameter
+        changes.
+        """
+        self._initialize(init, seed, force_reinit)
+
+    def _initialize(self, init, seed, force_reinit, stacklevel=4):
+        rng = _generator("initialize", seed)
+        init = None if init is None else create(init)
+        plans = [(param, param._plan_init(init, rng, force_reinit)) for param in self.values()]
+        for param, plan in plans:
+            param._apply_init(plan, stacklevel)  # the warning points at the caller's line
 
     def zero_grad(self):
         for param in self.values():
@@ -194,7 +282,13 @@ class Block:
                     f"{type(self).__name__}: call super().__init__() before assigning blocks"
                 )
             self._children[name] = value
+        elif name in self.__dict__.get("_children", {}):  # a child replaced by a non-block
+            del self._children[name]
         super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        self.__dict__.get("_children", {}).pop(name, None)
+        super().__delattr__(name)
 
     def collect_params(self):
         """All parameters of this block and its children; a child's names are prefixed 'child.'."""
@@ -213,10 +307,11 @@ class Block:
                 None draws fresh values each time.
             force_reinit: re-draw parameters that already have a value.
         """
-        self.collect_params().initialize(init, seed, force_reinit)
+        self.collect_params()._initialize(init, seed, force_reinit)
 
     def cast(self, dtype):
         """Cast every parameter to ``dtype`` (e.g. ``'float64'``), as gluon's ``Block.cast``."""
+        dtype = _float_dtype(f"{type(self).__name__}.cast", dtype)  # checked before any cast
         for param in self.collect_params().values():
             param.cast(dtype)
 
@@ -270,6 +365,8 @@ class Conv2D(Block):
                 f"{shape}; reshape a single image with x.reshape((1, 1, H, W))"
             )
         c_out, c_in = self.weight.shape[:2]
+        if shape[1] == 0:
+            raise ValueError(f"Conv2D: x has 0 channels (shape {shape}); expected at least one")
         if c_in and shape[1] != c_in:
             raise ValueError(
                 f"Conv2D: x has {shape[1]} channels (shape {shape}), but this layer's weight "
@@ -280,5 +377,6 @@ class Conv2D(Block):
                     self.kernel_size)
         if self.weight._data is None and self.weight._deferred is not None:
             self.weight._finish_deferred_init((c_out, shape[1], *self.kernel_size))
+        weight = self.weight.data()  # first: a layer never initialized names its weight
         bias = None if self.bias is None else self.bias.data()
-        return conv2d(x, self.weight.data(), bias, self.strides, self.padding)
+        return conv2d(x, weight, bias, self.strides, self.padding)

@@ -4,7 +4,8 @@ Matplotlib is imported inside each function, so ``import d2lmini`` stays NumPy-o
 Used in notebooks 01-04; ``show_arrays`` plays the part of d2l's ``show_images``.
 """
 import math
-from collections.abc import Mapping
+import numbers
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -34,7 +35,7 @@ def set_figsize(figsize=(3.5, 2.5)):
 
 def _as_2d(index, value):
     """``value`` as a float (H, W) array, without leading axes of size 1: (1, 1, H, W) -> (H, W)."""
-    array = np.asarray(value, dtype=float)
+    array = _real_array(f"show_arrays: arrays[{index}]", value)
     while array.ndim > 2 and array.shape[0] == 1:
         array = array[0]  # (1, ..., H, W) -> (..., H, W)
     if array.ndim != 2 or array.size == 0:
@@ -45,6 +46,23 @@ def _as_2d(index, value):
                if array.ndim == 3 else "")
         )
     return array
+
+
+def _real_array(place, value):
+    """``value`` as a float array, with an error naming ``place`` for anything else."""
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged nested lists
+        raise ValueError(
+            f"{place} must be an array or nested lists of equal lengths; got a "
+            f"{type(value).__name__} whose rows differ in length"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{place} must hold real numbers, got {type(value).__name__} {value!r:.60}"
+            f" (dtype {array.dtype})"
+        )
+    return array.astype(float)
 
 
 def _limits(arrays):
@@ -79,22 +97,54 @@ def _pixel_grid(ax, height, width):
 
 
 def _is_range(value):
-    """Whether ``value`` is None or one ``(vmin, vmax)`` pair of numbers."""
+    """Whether ``value`` is None or one ``(vmin, vmax)`` pair of finite numbers, vmin < vmax."""
     return value is None or (isinstance(value, (tuple, list)) and len(value) == 2
-                             and all(np.isscalar(v) for v in value))
+                             and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                     and math.isfinite(v) for v in value)
+                             and value[0] < value[1])
+
+
+def _is_cmap(value):
+    """Whether ``value`` is None or the name of a Matplotlib colormap."""
+    import matplotlib
+
+    return value is None or (isinstance(value, str) and value in matplotlib.colormaps)
 
 
 def _per_panel(name, value, count, valid_one):
     """``value`` for every panel: a tuple repeating one setting, or the list given per panel."""
     if valid_one(value):
         return (value,) * count
+    what = {"cmap": "a Matplotlib colormap name or None",
+            "limits": "a pair (vmin, vmax) of finite numbers with vmin < vmax, or None"}[name]
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"show_arrays: {name} must be {what}, or a list of {count} of them "
+                         f"(one per array), got {value!r}")
     value = list(value)
     if len(value) != count or not all(valid_one(v) for v in value):
         raise ValueError(
             f"show_arrays: {name} must be one setting or a list of {count} (one per array), "
-            f"got {value!r}"
+            f"each {what}; got {value!r}"
         )
     return value
+
+
+def _check_annotate(annotate):
+    """None, a bool, or a format string that formats a float."""
+    if annotate is None or isinstance(annotate, (bool, np.bool_)):
+        return
+    if not isinstance(annotate, str):
+        raise TypeError(
+            f"show_arrays: annotate must be None, True, False or a format string such as "
+            f"'{{:.2f}}', got {annotate!r}"
+        )
+    try:
+        annotate.format(0.5)
+    except (ValueError, IndexError, KeyError) as error:
+        raise ValueError(
+            f"show_arrays: annotate {annotate!r} is not a format string for one number, such "
+            f"as '{{:.2f}}' ({error})"
+        ) from None
 
 
 def show_arrays(arrays, titles=None, ncols=None, cmap=None, shared_scale=True, annotate=None,
@@ -138,33 +188,58 @@ def show_arrays(arrays, titles=None, ncols=None, cmap=None, shared_scale=True, a
     """
     import matplotlib.pyplot as plt
 
+    # Every argument is checked before the figure exists, so a failed call leaves none open.
     if hasattr(arrays, "shape"):  # one array, not a list of them
         arrays = [arrays]
+    if isinstance(arrays, str) or not isinstance(arrays, Iterable):
+        raise TypeError(
+            f"show_arrays: arrays must be a list of 2-D arrays, or one array, got {arrays!r:.60}"
+        )
     arrays = [_as_2d(i, a) for i, a in enumerate(arrays)]
     if not arrays:
         raise ValueError("show_arrays: arrays must hold at least one array, got none")
     titles = [titles] if isinstance(titles, str) else titles
+    if titles is not None and (not isinstance(titles, Iterable) or hasattr(titles, "shape")):
+        raise TypeError(
+            f"show_arrays: titles must be None, a str, or a list of one str per array, got "
+            f"{titles!r:.60}"
+        )
+    titles = None if titles is None else list(titles)
     if titles is not None and len(titles) != len(arrays):
         raise ValueError(
             f"show_arrays: got {len(titles)} titles for {len(arrays)} arrays; "
             "give one title per array"
         )
     ncols = len(arrays) if ncols is None else ncols
-    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+    if not isinstance(ncols, (int, np.integer)) or isinstance(ncols, bool) or ncols < 1:
         raise ValueError(f"show_arrays: ncols must be a positive int, got {ncols!r}")
-    if not scale > 0:
+    if (not isinstance(scale, numbers.Real) or isinstance(scale, bool)
+            or not (math.isfinite(scale) and scale > 0)):
         raise ValueError(f"show_arrays: scale must be positive (inches per panel), got {scale!r}")
+    cmaps = _per_panel("cmap", cmap, len(arrays), _is_cmap)
+    ranges = _per_panel("limits", limits, len(arrays), _is_range)
+    _check_annotate(annotate)
+    panel_scales = not isinstance(cmaps, tuple) or not isinstance(ranges, tuple)
     ncols = min(ncols, len(arrays))
     nrows = math.ceil(len(arrays) / ncols)
     width = ncols * scale + (0.8 if colorbar and shared_scale else 0.0)
     fig, grid = plt.subplots(nrows, ncols, figsize=(width, nrows * scale), squeeze=False,
                              layout="constrained")
+    try:
+        _draw_panels(fig, grid, arrays, titles, cmaps, ranges, panel_scales, shared_scale,
+                     annotate, colorbar)
+    except BaseException:
+        plt.close(fig)  # no half-drawn figure left for Jupyter to show under the traceback
+        raise
+    return fig, grid.ravel()[: len(arrays)]
+
+
+def _draw_panels(fig, grid, arrays, titles, cmaps, ranges, panel_scales, shared_scale,
+                 annotate, colorbar):
+    """The drawing part of ``show_arrays``, on checked arguments."""
     for ax in grid.flat[len(arrays):]:
         fig.delaxes(ax)
     axes = grid.ravel()[: len(arrays)]
-    cmaps = _per_panel("cmap", cmap, len(arrays), lambda c: c is None or isinstance(c, str))
-    ranges = _per_panel("limits", limits, len(arrays), _is_range)
-    panel_scales = not isinstance(cmaps, tuple) or not isinstance(ranges, tuple)
     shared = _limits(arrays)
     for i, (ax, array) in enumerate(zip(axes, arrays)):
         vmin, vmax, default_cmap = shared if shared_scale else _limits([array])
@@ -187,11 +262,10 @@ def show_arrays(arrays, titles=None, ncols=None, cmap=None, shared_scale=True, a
             fig.colorbar(image, ax=ax, shrink=0.8)
     if colorbar and shared_scale and not panel_scales:
         fig.colorbar(axes[0].images[0], ax=list(axes), shrink=0.8)
-    return fig, axes
 
 
 def _as_1d(place, value):
-    curve = np.asarray(value, dtype=float)
+    curve = _real_array(f"loss_curve: {place}", value)
     if curve.ndim != 1 or curve.size == 0:
         raise ValueError(
             f"loss_curve: {place} must be a non-empty 1-D sequence, got shape {curve.shape}"
@@ -224,8 +298,18 @@ def loss_curve(losses, labels=None, xlabel="step", ylabel="loss", logy=False, ax
     Used in notebook 04.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
     from matplotlib.ticker import MaxNLocator
 
+    if isinstance(losses, (str, bytes)) or not isinstance(losses, Iterable):
+        raise TypeError(
+            "loss_curve: losses must be a sequence of numbers, a dict {label: sequence} or a "
+            f"list of sequences, got {losses!r:.60}"
+        )
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"loss_curve: ax must be a Matplotlib Axes or None, got {ax!r:.60}")
+    if not isinstance(losses, Mapping) and not hasattr(losses, "__len__"):
+        losses = list(losses)  # a generator or another one-pass iterable: its values
     if isinstance(losses, Mapping):
         if labels is not None:
             raise ValueError(
@@ -248,17 +332,23 @@ def loss_curve(losses, labels=None, xlabel="step", ylabel="loss", logy=False, ax
             )
         names, curves, where = [labels], [losses], ["losses"]
     curves = [_as_1d(place, curve) for place, curve in zip(where, curves)]
-    if ax is None:
+    new_figure = ax is None
+    if new_figure:
         fig, ax = plt.subplots(layout="constrained")
     else:
         fig = ax.figure
-    for name, curve in zip(names, curves):
-        ax.plot(np.arange(1, curve.size + 1), curve, label=name)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if logy:
-        ax.set_yscale("log")
-    if any(name is not None for name in names):
-        ax.legend()
+    try:
+        for name, curve in zip(names, curves):
+            ax.plot(np.arange(1, curve.size + 1), curve, label=name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if logy:
+            ax.set_yscale("log")
+        if any(name is not None for name in names):
+            ax.legend()
+    except BaseException:
+        if new_figure:
+            plt.close(fig)  # no half-drawn figure left open
+        raise
     return fig, ax

@@ -1,4 +1,6 @@
 """d2lmini.autograd: every taped operation against central differences, and the tape's rules."""
+import re
+
 import numpy as np
 import pytest
 
@@ -83,6 +85,22 @@ CASES = {
     "index repeated": (lambda a: a[[0, 0, 2], 1:3] ** 2, [A34]),  # an entry read twice
     "index mask": (lambda a: a[CONSTANT > 0] ** 2, [A34]),
     "index window": (lambda a: (a[0:2, 1:3] * CONSTANT[:2, :2]).sum(), [A34]),
+    # matrix products, as np.matmul: 1-D operands, batches that broadcast, arrays on either side
+    "(3,4) @ (4,2)": (lambda a, b: a @ b, [A34, rng.normal(size=(4, 2))]),
+    "(4,) @ (4,2)": (lambda a, b: a @ b, [VEC, rng.normal(size=(4, 2))]),
+    "(3,4) @ (4,)": (lambda a, b: a @ b, [A34, VEC]),
+    "(4,) @ (4,)": (lambda a, b: (a @ b) * (a @ b), [VEC, VEC[::-1]]),
+    "(2,3,4) @ (4,5)": (lambda a, b: a @ b, [rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 5))]),
+    "(2,1,3,4) @ (3,4,2)": (lambda a, b: a @ b,
+                            [rng.normal(size=(2, 1, 3, 4)), rng.normal(size=(3, 4, 2))]),
+    "(4,) @ (2,4,3)": (lambda a, b: a @ b, [VEC, rng.normal(size=(2, 4, 3))]),
+    "(2,3,4) @ (4,)": (lambda a, b: a @ b, [rng.normal(size=(2, 3, 4)), VEC]),
+    "tensor @ array": (lambda a: a @ CONSTANT.T, [A34]),
+    "array @ tensor": (lambda a: CONSTANT.T @ a, [A34]),
+    "array (4,) @ tensor (2,4,3)": (lambda a: VEC @ a, [rng.normal(size=(2, 4, 3))]),
+    "list @ tensor": (lambda a: [1.0, -2.0, 0.5] @ a, [A34]),
+    "tensor @ list": (lambda a: a @ [1.0, -2.0, 0.5, 3.0], [A34]),
+    "matmul chain": (lambda a, b: ((a @ b.reshape(4, 3)) ** 2 @ a).sum(), [A34, B34]),
     # a composite: the squared error of the training loop
     "squared error": (lambda a, b: ((a * b - CONSTANT) ** 2).sum(), [A34, B34]),
     "tensor used twice": (lambda a: a * a + a / (a * a + 1), [A34]),
@@ -339,3 +357,345 @@ def test_a_failing_backward_leaves_a_parameters_gradient_unchanged():
         loss.backward()
     np.testing.assert_array_equal(layer.weight.grad(), before)
     np.testing.assert_array_equal(layer.bias.grad(), before_bias)
+
+
+# --------------------------------------------------------------------- matmul and NumPy functions
+@pytest.mark.parametrize("left, right", [
+    ((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)),
+    ((2, 1, 3, 4), (3, 4, 2)), ((4,), (2, 4, 3)), ((5, 1, 2, 3), (1, 4, 3, 2)),
+])
+def test_matmul_gives_what_numpy_gives_on_either_side(left, right):
+    a, b = rng.normal(size=left), rng.normal(size=right)
+    expected = a @ b
+    for x, y in [(leaf(a), b), (a, leaf(b)), (leaf(a), leaf(b)), (a.tolist(), leaf(b))]:
+        with record():
+            out = x @ y
+        assert isinstance(out, Tensor)
+        np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    assert not isinstance(Tensor(a) @ b, Tensor)  # not recording: NumPy's result
+
+
+def test_matmul_of_scalars_raises_as_numpy_does():
+    with record(), pytest.raises(ValueError, match="matmul"):
+        leaf(VEC) @ 2.0
+
+
+@pytest.mark.parametrize("call, name, instead", [
+    (lambda x: np.sum(x), "np.sum", r"l\.sum\(\)"),
+    (lambda x: np.mean(x, axis=0), "np.mean", r"\.mean\(\)"),
+    (lambda x: np.dot(x, CONSTANT.T), "np.dot", "`@`"),
+    (lambda x: np.tensordot(x, CONSTANT, axes=2), "np.tensordot", "`@`"),
+    (lambda x: np.einsum("ij,ij->", x, CONSTANT), "np.einsum", r"`\*`.*\.sum\(axis=\.\.\.\)"),
+    (lambda x: np.einsum("ij,ij->", CONSTANT, x), "np.einsum", "`@`"),
+    (lambda x: np.inner(x, CONSTANT), "np.inner", "`@`"),
+    (lambda x: np.convolve(x[0], CONSTANT[0]), "np.convolve", "d2lmini.corr2d"),
+    (lambda x: np.stack([x, x]), "np.stack", "recorded operations"),
+    (lambda x: np.exp(x), "np.exp", "recorded operations"),
+    (lambda x: np.maximum(x, 0), "np.maximum", "recorded operations"),
+    (lambda x: np.add(x, 1, out=np.empty((3, 4))), "np.add", "recorded operations"),
+])
+def test_numpy_functions_on_a_recorded_tensor_say_what_to_use(call, name, instead):
+    x = leaf(A34)
+    with record():
+        with pytest.raises(TypeError) as error:
+            call(x)
+    message = str(error.value)
+    assert message.startswith(name + "()") and "record()" in message
+    assert re.search(instead, message), message
+    assert "Y[i, j]" not in message  # that message is for element-wise writes
+    np.testing.assert_allclose(call(x), call(A34))  # outside record() they compute on the array
+
+
+def test_numpy_ufuncs_with_an_array_on_the_left_are_taped():
+    x = leaf(A34)
+    with record():
+        out = np.add(CONSTANT, x) * np.multiply(2.0, x) - np.subtract(CONSTANT, x) / np.float32(2)
+        shape = np.shape(x), np.ndim(x)
+        positive = np.greater(x, 0)  # a comparison has no gradient: a plain boolean array
+    out.backward()
+    np.testing.assert_allclose(x.grad, 2 * CONSTANT + 4 * A34 + 0.5)
+    assert shape == ((3, 4), 2)
+    assert positive.dtype == bool and not isinstance(positive, Tensor)
+
+
+def test_elementwise_writes_keep_the_loops_message():
+    x = leaf(A34)
+    Y = np.zeros((3, 4))
+    with record(), pytest.raises((TypeError, ValueError)) as error:
+        Y[0, 0] = x[0, 0]
+    # NumPy reports a Tensor as a sequence it cannot store, caused by the tape's refusal
+    messages = str(error.value) + str(error.value.__cause__)
+    assert "Y[i, j] = ..." in messages
+
+
+# --------------------------------------------------------------------- operators as NumPy computes
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+OPERATORS = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b, "**": lambda a, b: a ** b,
+}
+
+
+def other_operand(data, kind, shape, positive):
+    """A non-Tensor operand of the given kind; small values, no zeros where they would divide."""
+    low = 1 if positive else 0
+    values = data.draw(st.lists(st.integers(low, 3), min_size=int(np.prod(shape)),
+                                max_size=int(np.prod(shape))))
+    array = np.array(values).reshape(shape)
+    if kind == "bool":
+        return np.ones(shape, bool) if positive else array % 2 == 1
+    if kind in ("uint8", "uint16", "int64", "float32"):
+        return array.astype(kind)
+    if kind == "list":
+        return array.tolist()
+    if kind == "int":
+        return int(array.flat[0])
+    if kind == "float":
+        return float(array.flat[0]) + 0.5
+    if kind == "np.uint8":
+        return np.uint8(array.flat[0])
+    return bool(array.flat[0]) or positive  # "bool scalar"
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), op=st.sampled_from(list(OPERATORS)), tensor_left=st.booleans(),
+       kind=st.sampled_from(["bool", "uint8", "uint16", "int64", "float32", "list", "int",
+                             "float", "np.uint8", "bool scalar"]),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       shape=st.sampled_from([(3,), (2, 3), (1, 3)]))
+def test_every_operator_gives_what_numpy_gives_on_either_side(data, op, tensor_left, kind, dtype,
+                                                              shape):
+    f = OPERATORS[op]
+    # the Tensor's values: positive where it is a base or a divisor, so no warning is raised
+    t_data = np.array(data.draw(st.lists(st.floats(0.5, 2.0), min_size=3, max_size=3)),
+                      dtype=dtype)
+    t_shape = data.draw(st.sampled_from([(3,), (1, 3)]))
+    t_data = t_data.reshape(t_shape)
+    other = other_operand(data, kind, shape, positive=tensor_left and op in "/**"
+                          or not tensor_left and op == "**")
+    if not tensor_left and op == "**" and kind in ("bool", "bool scalar"):
+        other = np.asarray(other, dtype=np.uint8) + 1  # True ** x only, as 1 ** x
+    left, right = (t_data, other) if tensor_left else (other, t_data)
+    expected = f(left, right)  # NumPy's own result on the same operands
+
+    x = leaf(t_data.astype(dtype))
+    x.data = x.data.astype(dtype)
+    x.grad = np.zeros_like(x.data)
+    with record():
+        out = f(x, other) if tensor_left else f(other, x)
+    assert isinstance(out, Tensor)
+    np.testing.assert_array_equal(out.data, expected)
+    assert out.dtype == np.asarray(expected).dtype
+    plain = f(Tensor(t_data), other) if tensor_left else f(other, Tensor(t_data))
+    assert not isinstance(plain, Tensor)  # outside record(): NumPy's array
+    np.testing.assert_array_equal(plain, expected)
+
+    out.backward()
+    numeric = autograd.numerical_grad(
+        (lambda v: f(v, other)) if tensor_left else (lambda v: f(other, v)), t_data)[0]
+    tolerance = 1e-3 if dtype == np.float32 else 1e-6
+    np.testing.assert_allclose(x.grad, numeric, rtol=tolerance, atol=tolerance)
+
+
+def test_subtracting_unsigned_labels_does_not_wrap():
+    x = leaf([1.0, 1.0, 1.0])
+    labels = np.array([1, 0, 1], np.uint8)
+    with record():
+        loss = ((x - labels) ** 2).sum()
+        flipped = labels - x
+    np.testing.assert_array_equal(loss.data, 1.0)
+    np.testing.assert_array_equal(flipped.data, [0.0, -1.0, 0.0])
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 2.0, 0.0])
+
+
+def test_a_gradient_is_computed_only_for_operands_that_need_one():
+    x = leaf(A34)
+    seen = []
+
+    class Watched(np.ndarray):  # an array that records every multiplication it takes part in
+        def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+            seen.append(ufunc.__name__)
+            inputs = [np.asarray(v) if isinstance(v, Watched) else v for v in inputs]
+            return getattr(ufunc, method)(*inputs, **kwargs)
+
+    G = CONSTANT.view(Watched)
+    with record():
+        loss = (x * G).sum()
+    seen.clear()
+    loss.backward()
+    np.testing.assert_allclose(x.grad, CONSTANT)
+    assert seen == ["multiply"]  # g * G for x; no g * x for the plain array G
+
+
+def test_sum_backward_passes_a_broadcast_view_not_a_full_copy():
+    x = leaf(A34)
+    received = []
+    with record():
+        y = taped(x.data * 1.0, (x,), lambda g: received.append(g) or (g,))
+        loss = y.sum()
+    loss.backward()
+    (g,) = received
+    assert g.shape == (3, 4) and 0 in g.strides  # a view of one number
+    np.testing.assert_array_equal(x.grad, np.ones((3, 4)))
+
+
+# --------------------------------------------------------------------- leaves, powers, division
+def test_attach_grad_on_a_computed_tensor_makes_a_new_leaf():
+    x = leaf([1.0, 2.0])
+    with record():
+        y = x * 3
+    y.attach_grad()
+    with record():
+        z = (y * y).sum()
+    z.backward()
+    np.testing.assert_array_equal(y.grad, [6.0, 12.0])  # dz/dy = 2y, y = [3, 6]
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])  # the graph behind y is cut, as MXNet
+
+
+def test_power_gradients_at_a_base_of_zero_are_zero_where_they_are_defined():
+    x = leaf([0.0, 0.0, 2.0])
+    with record():
+        y = (x ** 0).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])  # x ** 0 is the constant 1
+
+    a, b = leaf([0.0, 0.0, 0.0, 2.0]), leaf([2.0, 0.0, 1.0, 3.0])
+    with record():
+        y = (a ** b).sum()
+    y.backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0, 1.0, 12.0])  # b * a ** (b - 1)
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0, 0.0, 8 * np.log(2.0)])  # as PyTorch
+    assert np.all(np.isfinite(a.grad)) and np.all(np.isfinite(b.grad))
+
+
+def test_power_with_an_unsigned_exponent_does_not_wrap():
+    x = leaf([2.0, 3.0])
+    with record():
+        y = (x ** np.array([0, 2], np.uint8)).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 6.0])
+
+
+def test_division_gradient_does_not_overflow_in_float32():
+    a = Tensor(np.array([1e20], np.float32))
+    b = Tensor(np.array([1e20], np.float32))
+    a.attach_grad()
+    b.attach_grad()
+    with record():
+        y = (a / b).sum()
+    y.backward()
+    np.testing.assert_allclose(b.grad, [-1e-20], rtol=1e-6)  # -a / b**2, not -0
+    np.testing.assert_allclose(a.grad, [1e-20], rtol=1e-6)
+
+
+# --------------------------------------------------------------------- mistakes, said clearly
+def test_record_without_parentheses_says_so():
+    with pytest.raises(TypeError, match=r"write `with autograd.record\(\):`, with parentheses"):
+        with autograd.record:
+            pass
+    assert not autograd.is_recording()
+
+
+@pytest.mark.parametrize("update", [
+    lambda w, g: w.__setitem__(slice(None), w.data - 0.1 * g),
+    lambda w, g: w.__isub__(0.1 * g),
+    lambda w, g: w.__iadd__(0.1 * g),
+    lambda w, g: w.__imul__(0.5),
+    lambda w, g: w.__itruediv__(2.0),
+])
+def test_an_update_inside_record_says_to_move_it_out(update):
+    w = leaf(VEC)
+    before = w.data.copy()
+    with record():
+        with pytest.raises(TypeError, match=r"Move the update out of the `with autograd.record"):
+            update(w, np.ones(4))
+    np.testing.assert_array_equal(w.data, before)  # nothing written
+    update(w, np.ones(4))  # outside record() the update is made in place
+    assert not np.array_equal(w.data, before)
+
+
+def test_in_place_subtraction_inside_record_is_not_silently_lost():
+    w = leaf(VEC)
+    with record(), pytest.raises(TypeError, match="in place"):
+        w -= 1.0
+
+
+def test_mean_over_a_missing_axis_raises_as_sum_does():
+    x = leaf(A34)
+    with record():
+        with pytest.raises(np.exceptions.AxisError, match="axis 3 is out of bounds"):
+            x.mean(axis=3)
+        with pytest.raises(np.exceptions.AxisError, match="axis 3 is out of bounds"):
+            x.sum(axis=3)
+        np.testing.assert_allclose(x.mean(axis=(-1, 0)).data, A34.mean())
+
+
+@pytest.mark.parametrize("func", [autograd.numerical_grad, autograd.grad_check])
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    (("f", VEC), {}, TypeError, "f must be a function"),
+    ((lambda x: x, VEC), {"eps": 0}, ValueError, r"eps must be a finite positive number.*got 0"),
+    ((lambda x: x, VEC), {"eps": -1e-6}, ValueError, "eps must be a finite positive"),
+    ((lambda x: x, VEC), {"eps": np.nan}, ValueError, "eps must be a finite positive"),
+    ((lambda x: x, VEC), {"eps": "1e-6"}, ValueError, "eps must be a finite positive"),
+    ((lambda x: x, VEC + 1j), {}, TypeError, r"arrays\[0\] must hold real numbers.*complex"),
+    ((lambda x, y: x, VEC, [[1.0], [2.0, 3.0]]), {}, ValueError,
+     r"arrays\[1\] must be an array or nested lists of equal lengths"),
+])
+def test_numerical_gradients_check_their_arguments(func, args, kwargs, error, match):
+    with pytest.raises(error, match=match) as raised:
+        func(*args, **kwargs)
+    assert str(raised.value).startswith(func.__name__ + ":")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Tensor([[1.0, 2.0], [3.0]]),
+    lambda: leaf(VEC).backward([[1.0], [1.0, 2.0]]),
+])
+def test_ragged_lists_name_the_argument(make):
+    with pytest.raises(ValueError, match=r"(Tensor: data|backward\(\): out_grad) must be an "
+                                         r"array or nested lists of equal lengths"):
+        make()
+
+
+def test_remainder_floor_division_abs_and_plus_as_numpy():
+    a = np.array([0.7, -1.3, 2.6, 5.2])
+    b = np.array([0.5, 2.0, 1.5, np.float32(2.5)], np.float32)
+    x, y = leaf(a), leaf(b)
+    with record():
+        loss = ((x % y) * CONSTANT[0] + (x % 2.0) + abs(x) * 3 + (+x) + (7.0 % y)).sum()
+        floor = x // y  # piecewise constant: NumPy's array, no gradient
+        rfloor = 7 // x
+    np.testing.assert_array_equal(floor, a // b)
+    np.testing.assert_array_equal(rfloor, 7 // a)
+    assert not isinstance(floor, Tensor) and not isinstance(rfloor, Tensor)
+    np.testing.assert_allclose(loss.data, ((a % b) * CONSTANT[0] + a % 2.0 + abs(a) * 3 + a
+                                           + 7.0 % b).sum())
+    loss.backward()
+    np.testing.assert_allclose(x.grad, CONSTANT[0] + 1 + 3 * np.sign(a) + 1)
+    np.testing.assert_allclose(y.grad, -CONSTANT[0] * (a // b) - 7.0 // b, rtol=1e-6)
+    assert grad_check(lambda u, v: (u % v) ** 2 + abs(u), a, np.array([2.0, 2.0, 2.0, 2.0])) < 1e-6
+
+
+def test_comparisons_and_truth_as_numpy():
+    x = leaf([1.0, -2.0, 3.0])
+    with record():
+        checks = [x > 0, x >= 1, x < 0, x <= -2, x == 3, x != 3, 0 < x, np.array([0]) == x]
+    expected = [[1, 0, 1], [1, 0, 1], [0, 1, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1],
+                [0, 0, 0]]
+    for got, want in zip(checks, expected):
+        assert isinstance(got, np.ndarray) and got.dtype == bool
+        np.testing.assert_array_equal(got, np.array(want, bool))
+    assert bool(Tensor([0.0])) is False and bool(Tensor([2.0])) is True  # not len() == 1
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(x)
+    assert int(Tensor(3.7)) == 3
+    assert len({x, leaf([1.0])}) == 2  # hashed by identity, as before
+
+
+def test_reshape_to_an_impossible_shape_names_both():
+    with record(), pytest.raises(ValueError, match=r"Tensor.reshape: cannot reshape shape "
+                                                   r"\(3, 4\) into \(5,\)"):
+        leaf(A34).reshape((5,))

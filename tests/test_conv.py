@@ -330,3 +330,34 @@ def test_conv2d_grad_keeps_float32():
     grads = conv2d_grad(np.ones((1, 1, 3, 3), np.float32), np.ones((1, 1, 2, 2), np.float32),
                         np.ones((1, 1, 2, 2), np.float32))
     assert [g.dtype for g in grads] == [np.float32] * 3
+
+
+# --------------------------------------------------------------------- empty batches and kernel banks
+@FAST
+@given(n=st.integers(0, 2), c_in=st.integers(1, 2), c_out=st.integers(0, 2),
+       size=st.integers(2, 5), k=st.integers(1, 2), stride=st.integers(1, 2),
+       pad=st.integers(0, 1), bias=st.booleans(), seed=st.integers(0, 2**16))
+def test_empty_batches_and_banks_agree_with_the_loop(n, c_in, c_out, size, k, stride, pad, bias,
+                                                    seed):
+    """N = 0 or C_out = 0 gives an empty result of the right shape, as the loop (and NumPy's
+    matmul) give; the gradients of an empty product are zeros of the operands' shapes."""
+    assume(n == 0 or c_out == 0)
+    rng = np.random.default_rng(seed)
+    X, w = rng.normal(size=(n, c_in, size, size)), rng.normal(size=(c_out, c_in, k, k))
+    b = rng.normal(size=c_out) if bias else None
+    fast = conv2d(X, w, b, stride, pad)
+    loop = conv2d_naive(X, w, b, stride, pad)
+    assert fast.shape == loop.shape and fast.size == 0
+    h_out = (size + 2 * pad - k) // stride + 1
+    assert fast.shape == (n, c_out, h_out, h_out)
+    gx, gw, gb = conv2d_grad(X, w, np.ones(fast.shape), stride, pad)
+    assert (gx.shape, gw.shape, gb.shape) == (X.shape, w.shape, (c_out,))
+    assert not gx.any() and not gw.any() and not gb.any()
+    x, weight = Tensor(X), Tensor(w)
+    x.attach_grad()
+    weight.attach_grad()
+    from d2lmini.autograd import record
+    with record():
+        out = conv2d(x, weight, b, stride, pad)
+    out.backward()
+    assert x.grad.shape == X.shape and weight.grad.shape == w.shape and not weight.grad.any()

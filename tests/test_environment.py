@@ -80,3 +80,42 @@ def test_python_version_allowed_by_requires_python():
 def test_pip_section_installs_this_package_editable():
     sections = [e["pip"] for e in conda_environment()["dependencies"] if isinstance(e, dict)]
     assert sections == [["-e ."]]
+
+
+# --------------------------------------------------------------------- the oldest end of the range
+def constraints(path):
+    """{name: specifier} of a pip constraints file."""
+    pins = {}
+    for line in (ROOT / path).read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            requirement = Requirement(line)
+            pins[normalize(requirement.name)] = str(requirement.specifier)
+    return pins
+
+
+def test_oldest_constraints_pin_exactly_the_floors():
+    """Each `>=X` of pyproject.toml is pinned to `X.*`, and nothing else is pinned."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        lines += extra
+    floors = {}
+    for line in lines:
+        requirement = Requirement(line)
+        if floor(requirement.specifier) is not None:
+            floors[normalize(requirement.name)] = f"=={floor(requirement.specifier)}.*"
+    assert constraints("constraints/oldest.txt") == floors
+
+
+def test_ci_runs_the_oldest_and_the_newest_ends():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/test.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    matrix = job["strategy"]["matrix"]["include"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    oldest_python = re.fullmatch(r">=\s*([\d.]+)", project["requires-python"])[1]
+    ends = {(entry["python-version"], entry["constraints"]) for entry in matrix}
+    assert (oldest_python, "constraints/oldest.txt") in ends
+    assert any(Version(python) >= Version("3.13") and not pinned for python, pinned in ends)
+    assert any("make test" in step.get("run", "") and "CONSTRAINTS=" in step["run"]
+               for step in job["steps"])

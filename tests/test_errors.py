@@ -188,8 +188,7 @@ def test_conv2d_non_numeric(func, kind, argument):
 @pytest.mark.parametrize("kind", list(NOT_REAL))
 def test_tensor_and_layer_refuse_non_numeric(kind):
     bad, dtype = NOT_REAL[kind]
-    with pytest.raises(TypeError, match=r"Tensor: expected an array of real numbers, got dtype "
-                       + dtype):
+    with pytest.raises(TypeError, match=r"Tensor: data must hold real numbers.*dtype " + dtype):
         Tensor(bad)
     layer = nn.Conv2D(1, (1, 1))
     layer.initialize(seed=0)
@@ -287,3 +286,87 @@ def test_a_forward_with_wrong_channels_on_an_initialized_layer_changes_nothing()
     np.testing.assert_array_equal(layer.bias.data(), bias)
     np.testing.assert_array_equal(layer.weight.grad(), grad_weight)
     np.testing.assert_array_equal(layer.bias.grad(), grad_bias)
+
+
+# --------------------------------------------------------------------- ragged nested lists
+RAGGED = [[1.0, 2.0], [3.0]]
+
+
+def _layer_call():
+    layer = nn.Conv2D(1, 1, in_channels=1)
+    layer.initialize(seed=0)
+    return lambda x: layer(x)
+
+
+def _set_data():
+    layer = nn.Conv2D(1, 1, in_channels=1)
+    layer.initialize(seed=0)
+    return lambda value: layer.weight.set_data(value)
+
+
+def _backward():
+    x = Tensor([1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = x * 2
+    return lambda out_grad: y.backward(out_grad)
+
+
+def _plot(func):
+    def call(value):
+        from d2lmini import plot
+        return getattr(plot, func)(value)
+    return call
+
+
+@pytest.mark.parametrize("where, call", [
+    ("corr2d: X", lambda r: corr2d(r, np.ones((1, 1)))),
+    ("corr2d: K", lambda r: corr2d(np.ones((3, 3)), r)),
+    ("corr2d_naive: X", lambda r: corr2d_naive(r, np.ones((1, 1)))),
+    ("corr2d_naive: K", lambda r: corr2d_naive(np.ones((3, 3)), r)),
+    ("conv2d: X", lambda r: conv2d([[r]], WEIGHT)),
+    ("conv2d: weight", lambda r: conv2d(IMAGE, [[r]])),
+    ("conv2d: bias", lambda r: conv2d(IMAGE, WEIGHT, r)),
+    ("conv2d_naive: X", lambda r: conv2d_naive([[r]], WEIGHT)),
+    ("conv2d_naive: weight", lambda r: conv2d_naive(IMAGE, [[r]])),
+    ("conv2d_naive: bias", lambda r: conv2d_naive(IMAGE, WEIGHT, r)),
+    ("conv2d_grad: X", lambda r: conv2d_grad([[r]], WEIGHT, np.ones((1, 3, 4, 4)))),
+    ("conv2d_grad: weight", lambda r: conv2d_grad(IMAGE, [[r]], np.ones((1, 3, 4, 4)))),
+    ("conv2d_grad: grad_out", lambda r: conv2d_grad(IMAGE, WEIGHT, [[r]])),
+    ("Tensor: data", lambda r: Tensor(r)),
+    ("backward(): out_grad", lambda r: _backward()(r)),
+    ("Conv2D: x", lambda r: _layer_call()([[r]])),
+    ("Parameter weight.set_data: value", lambda r: _set_data()(r)),
+    ("Constant: value", lambda r: init.Constant(r)),
+    ("numerical_grad: arrays[0]", lambda r: autograd.numerical_grad(lambda x: x, r)),
+    ("grad_check: arrays[0]", lambda r: autograd.grad_check(lambda x: x, r)),
+    ("show_arrays: arrays[0]", lambda r: _plot("show_arrays")([r])),
+    ("loss_curve: losses[1]", lambda r: _plot("loss_curve")([[1.0], r])),
+    ("loss_curve: losses['a']", lambda r: _plot("loss_curve")({"a": r})),
+])
+def test_ragged_nested_lists_name_the_argument(where, call):
+    with pytest.raises(ValueError) as error:
+        call(RAGGED)
+    message = str(error.value)
+    assert message.startswith(where + " must be an array or nested lists of equal lengths"), \
+        message
+
+
+# --------------------------------------------------------------------- empty kernels and channels
+@pytest.mark.parametrize("func", [corr2d, corr2d_naive])
+@pytest.mark.parametrize("K", [np.ones((0, 0)), np.ones((0, 2)), np.ones((2, 0))])
+def test_corr2d_with_an_empty_kernel(func, K):
+    with pytest.raises(ValueError, match=r"the kernel K has no taps .* expected a kernel of at "
+                                         r"least 1 x 1"):
+        func(np.ones((3, 3)), K)
+
+
+@pytest.mark.parametrize("func", [conv2d, conv2d_naive, lambda X, w: conv2d_grad(X, w, None)])
+@pytest.mark.parametrize("X, weight, match", [
+    (np.ones((1, 2, 4, 4)), np.ones((3, 2, 0, 2)), r"weight \(3, 2, 0, 2\) has no taps"),
+    (np.ones((1, 2, 4, 4)), np.ones((3, 2, 2, 0)), r"weight \(3, 2, 2, 0\) has no taps"),
+    (np.ones((1, 0, 4, 4)), np.ones((3, 0, 2, 2)), r"X has 0 input channels .*at least one"),
+])
+def test_conv2d_with_an_empty_kernel_or_no_input_channels(func, X, weight, match):
+    with pytest.raises(ValueError, match=match):
+        func(X, weight)

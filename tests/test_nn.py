@@ -81,10 +81,19 @@ def test_initialize_twice_keeps_values_unless_forced():
     layer = nn.Conv2D(2, (2, 2), in_channels=1)
     layer.initialize(seed=0)
     first = layer.weight.data().copy()
-    layer.initialize(seed=1)
+    with pytest.warns(UserWarning) as record:
+        layer.initialize(seed=1)
+    # gluon's words, once per parameter; the warning points at the caller's line
+    assert [str(w.message) for w in record] == [
+        f"Parameter '{name}' is already initialized, ignoring. Set force_reinit=True to "
+        "re-initialize." for name in ("weight", "bias")]
+    assert all(w.filename == __file__ for w in record)
     np.testing.assert_array_equal(layer.weight.data(), first)
     layer.initialize(seed=1, force_reinit=True)
     assert not np.array_equal(layer.weight.data(), first)
+    again = nn.Conv2D(2, (2, 2), in_channels=1)
+    again.initialize(seed=1)
+    np.testing.assert_array_equal(layer.weight.data(), again.weight.data())  # a true re-draw
 
 
 # --------------------------------------------------------------------- names and shapes
@@ -228,7 +237,7 @@ def test_constant_of_wrong_shape_on_a_deferred_layer_changes_nothing():
 @pytest.mark.parametrize("make", [lambda: init.Uniform(0), lambda: init.Uniform(-1),
                                   lambda: init.Normal(0)])
 def test_initializer_scale_must_be_positive(make):
-    with pytest.raises(ValueError, match="must be positive"):
+    with pytest.raises(ValueError, match="must be a finite positive number"):
         make()
 
 
@@ -306,7 +315,8 @@ def test_cast_to_float32_gives_float32_outputs():
 def test_cast_to_a_non_float_raises():
     layer = nn.Conv2D(1, (1, 2), in_channels=1)
     layer.initialize(seed=0)
-    with pytest.raises(TypeError, match=r"cast: dtype must be a float type, got int32"):
+    with pytest.raises(TypeError, match=r"Conv2D.cast: dtype must be a floating-point type .*"
+                                        r"got 'int32'"):
         layer.cast("int32")
     assert layer.weight.data().dtype == np.float32
 
@@ -447,3 +457,171 @@ def test_the_seeds_custom_layer_trains():
     assert losses[-1] < 1e-3 < losses[0]
     np.testing.assert_allclose(layer.weight.data(), [[1, -1]], atol=2e-2)
     assert abs(layer.bias.data()[0]) < 1e-3
+
+
+# --------------------------------------------------------------------- state after a failed call
+def test_zero_input_channels_raise_and_leave_the_layer_usable():
+    layer = nn.Conv2D(1, kernel_size=2)
+    layer.initialize(seed=0)
+    before = snapshot(layer)
+    with pytest.raises(ValueError, match=r"Conv2D: x has 0 channels \(shape \(1, 0, 3, 3\)\)"):
+        layer(np.ones((1, 0, 3, 3)))
+    assert_unchanged(layer, before)  # the weight is still (1, 0, 2, 2), deferred
+    assert layer(np.ones((1, 2, 3, 3))).shape == (1, 1, 2, 2)  # a later valid call works
+
+
+class TwoParams(nn.Block):
+    def __init__(self, second_init):
+        super().__init__()
+        self.a = self.params.get("a", shape=(2,))
+        self.b = self.params.get("b", shape=(3,), init=second_init)
+
+
+@pytest.mark.parametrize("force_reinit", [False, True])
+def test_initialize_that_fails_on_the_second_parameter_changes_none(force_reinit):
+    block = TwoParams(init.Constant([1.0, 2.0]))  # the wrong shape for b: fails when drawn
+    if force_reinit:
+        block.a.initialize(init.One())
+    before = snapshot(block)
+    with pytest.raises(ValueError, match=r"Constant: value has shape \(2,\).*\(3,\)"):
+        block.initialize(seed=0, force_reinit=force_reinit)
+    assert_unchanged(block, before)
+
+
+@pytest.mark.parametrize("seed, error, match", [
+    ("abc", TypeError, "seed must be None or an int >= 0, got 'abc'"),
+    (-1, ValueError, "seed must be None or an int >= 0, got -1"),
+    (1.5, TypeError, "seed must be None or an int >= 0"),
+    (True, TypeError, "seed must be None or an int >= 0"),
+])
+def test_a_bad_seed_is_named_and_changes_nothing(seed, error, match):
+    layer = nn.Conv2D(2, 2, in_channels=1)
+    before = snapshot(layer)
+    with pytest.raises(error, match=match):
+        layer.initialize(seed=seed)
+    assert_unchanged(layer, before)
+    layer.initialize(seed=np.int64(3))  # NumPy ints are ints
+
+
+# --------------------------------------------------------------------- initializers by name
+@pytest.mark.parametrize("name, expected", [
+    ("uniform", init.Uniform), ("Uniform", init.Uniform), ("normal", init.Normal),
+    ("zeros", init.Zero), ("zero", init.Zero), ("ones", init.One), ("one", init.One),
+])
+def test_initialize_accepts_gluons_names(name, expected):
+    layer = nn.Conv2D(2, 2, in_channels=1)
+    layer.initialize(init=name, seed=0)
+    reference = nn.Conv2D(2, 2, in_channels=1)
+    reference.initialize(init=expected(), seed=0)
+    np.testing.assert_array_equal(layer.weight.data(), reference.weight.data())
+    param = nn.Parameter("w", shape=(2,), init=name)
+    assert isinstance(param.init, expected)
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ("junk", ValueError, r"unknown initializer name 'junk'; expected one of 'uniform'"),
+    (init.Normal, TypeError, r"init is the class Normal; pass an instance, e.g. "
+                             r"init=init.Normal\(\)"),
+    (0.5, TypeError, r"init must be an initializer such as init.Uniform\(0.07\)"),
+])
+def test_a_bad_initializer_is_named_and_changes_nothing(bad, error, match):
+    layer = nn.Conv2D(2, 2, in_channels=1)
+    before = snapshot(layer)
+    with pytest.raises(error, match=match):
+        layer.initialize(init=bad, seed=0)
+    assert_unchanged(layer, before)
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: init.Uniform(np.inf), ValueError, "Uniform: scale must be a finite positive number"),
+    (lambda: init.Normal(np.inf), ValueError, "Normal: sigma must be a finite positive number"),
+    (lambda: init.Normal(np.nan), ValueError, "Normal: sigma must be a finite positive number"),
+    (lambda: init.Uniform("0.1"), TypeError, "Uniform: scale must be a positive number"),
+    (lambda: init.Uniform(None), TypeError, "Uniform: scale must be a positive number"),
+    (lambda: init.Constant([[1.0], [2.0, 3.0]]), ValueError,
+     "Constant: value must be an array or nested lists of equal lengths"),
+    (lambda: init.Constant("a"), TypeError, "Constant: value must hold real numbers"),
+])
+def test_initializer_arguments_are_checked_when_made(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_an_initializer_that_overflows_the_dtype_says_so():
+    layer = nn.Conv2D(1, 1, in_channels=1)
+    before = snapshot(layer)
+    with pytest.raises(ValueError, match=r"Uniform\(scale=1e\+300\).*do not fit in float32"):
+        layer.initialize(init=init.Uniform(1e300), seed=0)
+    assert_unchanged(layer, before)
+
+
+# --------------------------------------------------------------------- parameters' dtype and shape
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(dtype="junk"), TypeError, r"Parameter w: dtype must be a floating-point type .* got "
+                                    r"'junk'"),
+    (dict(dtype=np.int32), TypeError, "an integer parameter could not take gradient steps"),
+    (dict(dtype=bool), TypeError, "dtype must be a floating-point type"),
+    (dict(shape=(2, -1)), ValueError, r"Parameter w: shape must hold sizes >= 0 .* got \(2, -1\)"),
+    (dict(shape=(2, 1.5)), TypeError, r"Parameter w: shape must be a tuple of ints"),
+    (dict(shape="ab"), TypeError, r"Parameter w: shape must be a tuple of ints"),
+])
+def test_parameter_checks_its_dtype_and_shape_when_made(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        nn.Parameter("w", **kwargs)
+
+
+def test_parameter_shape_as_an_int():
+    assert nn.Parameter("w", shape=3).shape == (3,)
+    assert nn.Parameter("w", shape=np.int64(2)).shape == (2,)
+
+
+@pytest.mark.parametrize("dtype", ["junk", "int64", np.complex64])
+def test_cast_to_a_bad_dtype_names_it_and_casts_nothing(dtype):
+    layer = nn.Conv2D(1, (1, 2), in_channels=1)
+    layer.initialize(seed=0)
+    before = snapshot(layer)
+    with pytest.raises(TypeError, match=r"Conv2D.cast: dtype must be a floating-point type"):
+        layer.cast(dtype)
+    with pytest.raises(TypeError, match=r"Parameter weight.cast: dtype must be a floating-point"):
+        layer.weight.cast(dtype)
+    assert_unchanged(layer, before)
+
+
+# --------------------------------------------------------------------- blocks and their parameters
+def test_a_never_initialized_layer_names_its_weight():
+    layer = nn.Conv2D(1, 2, in_channels=1)
+    with pytest.raises(RuntimeError, match=r"Parameter weight has not been initialized"):
+        layer(np.ones((1, 1, 3, 3)))
+
+
+def test_parameterdict_get_refuses_another_shape_or_dtype():
+    params = nn.ParameterDict()
+    w = params.get("w", shape=(2, 3))
+    assert params.get("w") is w and params.get("w", shape=(2, 3)) is w
+    assert params.get("w", shape=(0, 3)) is w  # 0: a size not known yet matches any
+    with pytest.raises(ValueError, match=r"parameter 'w' already exists with shape \(2, 3\), but "
+                                         r"shape \(3,\) was asked for"):
+        params.get("w", shape=(3,))
+    with pytest.raises(ValueError, match=r"already exists with shape \(2, 3\), but shape \(2, 4\)"):
+        params.get("w", shape=(2, 4))
+    with pytest.raises(ValueError, match="already exists with dtype float32, but dtype float64"):
+        params.get("w", dtype="float64")
+    assert list(params) == ["w"] and params["w"].shape == (2, 3)
+
+
+class Outer(nn.Block):
+    def __init__(self):
+        super().__init__()
+        self.first = nn.Conv2D(1, 1, in_channels=1)
+        self.second = nn.Conv2D(1, 1, in_channels=1)
+
+
+@pytest.mark.parametrize("remove", [lambda b: setattr(b, "first", None),
+                                    lambda b: delattr(b, "first")])
+def test_a_child_replaced_by_none_or_deleted_leaves_collect_params(remove):
+    block = Outer()
+    remove(block)
+    assert list(block.collect_params()) == ["second.weight", "second.bias"]
+    block.initialize(seed=0)  # and initialize() does not reach the removed child
+    block.first = nn.Conv2D(2, 1, in_channels=1)  # a new child takes the name again
+    assert "first.weight" in block.collect_params()

@@ -190,3 +190,92 @@ def test_one_pair_of_limits_applies_to_every_panel():
 def test_per_panel_settings_must_match_the_arrays(kwargs, message):
     with pytest.raises(ValueError, match=message):
         show_arrays([np.zeros((2, 2)), np.ones((2, 2))], **kwargs)
+
+
+# --------------------------------------------------------------------- bad arguments, no figure left
+@pytest.fixture
+def no_new_figure():
+    """Asserts that the test leaves no figure open that was not open before."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    yield
+    assert set(plt.get_fignums()) == before
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(arrays=None), TypeError, "arrays must be a list of 2-D arrays, or one array, got None"),
+    (dict(arrays=5), TypeError, "arrays must be a list of 2-D arrays"),
+    (dict(arrays="abc"), TypeError, "arrays must be a list of 2-D arrays"),
+    (dict(arrays=[X, "abc"]), TypeError, r"arrays\[1\] must hold real numbers"),
+    (dict(arrays=[X + 1j]), TypeError, r"arrays\[0\] must hold real numbers"),
+    (dict(arrays=[X], titles=5), TypeError, "titles must be None, a str, or a list"),
+    (dict(arrays=[X], scale=None), ValueError, "scale must be positive .* got None"),
+    (dict(arrays=[X], scale=np.inf), ValueError, "scale must be positive"),
+    (dict(arrays=[X], ncols=True), ValueError, "ncols must be a positive int"),
+    (dict(arrays=[X, K], cmap=["gray"]), ValueError, "cmap must be one setting or a list of 2"),
+    (dict(arrays=[X, K], cmap="no-such-map"), ValueError,
+     "cmap must be a Matplotlib colormap name or None"),
+    (dict(arrays=[X, K], cmap=["gray", "no-such-map"]), ValueError,
+     "each a Matplotlib colormap name or None"),
+    (dict(arrays=[X, K], limits=[(0, 1)]), ValueError, "limits must be one setting or a list of 2"),
+    (dict(arrays=[X], limits=(1, 0)), ValueError, r"a pair \(vmin, vmax\) of finite numbers with "
+                                                  r"vmin < vmax"),
+    (dict(arrays=[X], limits=("a", "b")), ValueError, "limits must be"),
+    (dict(arrays=[X], limits=(0, np.nan)), ValueError, "limits must be"),
+    (dict(arrays=[X], annotate="{:.2q}"), ValueError, r"annotate '\{:.2q\}' is not a format string"),
+    (dict(arrays=[X], annotate="{0} {1}"), ValueError, "is not a format string for one number"),
+    (dict(arrays=[X], annotate=5), TypeError, "annotate must be None, True, False or a format"),
+])
+def test_show_arrays_bad_arguments_leave_no_figure(kwargs, error, message, no_new_figure):
+    with pytest.raises(error, match=message) as raised:
+        show_arrays(**kwargs)
+    assert str(raised.value).startswith("show_arrays: ")
+
+
+def test_show_arrays_closes_its_figure_when_drawing_fails(no_new_figure, monkeypatch):
+    from d2lmini import plot
+
+    def fail(*args):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(plot, "_annotate", fail)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        show_arrays([X])
+
+
+@pytest.mark.parametrize("losses, error, message", [
+    (None, TypeError, "losses must be a sequence of numbers, a dict"),
+    ("abc", TypeError, "losses must be a sequence of numbers"),
+    (3.0, TypeError, "losses must be a sequence of numbers"),
+    (["a", "b"], TypeError, "losses must hold real numbers"),
+    ([[1.0, 2.0], ["a"]], TypeError, r"losses\[1\] must hold real numbers"),
+])
+def test_loss_curve_bad_losses(losses, error, message, no_new_figure):
+    with pytest.raises(error, match=message):
+        loss_curve(losses)
+
+
+def test_loss_curve_bad_axes(no_new_figure):
+    with pytest.raises(TypeError, match="ax must be a Matplotlib Axes or None, got 'abc'"):
+        loss_curve([1.0, 2.0], ax="abc")
+
+
+def test_loss_curve_takes_a_generator_of_losses():
+    import matplotlib.pyplot as plt
+
+    fig, ax = loss_curve(0.5 ** k for k in range(4))
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.5, 0.25, 0.125])
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3, 4])
+    plt.close(fig)
+
+
+def test_loss_curve_closes_its_figure_when_drawing_fails(no_new_figure, monkeypatch):
+    from matplotlib.axes import Axes
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(Axes, "plot", fail)
+    with pytest.raises(RuntimeError, match="plot failed"):
+        loss_curve([1.0, 2.0])
