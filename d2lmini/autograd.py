@@ -4,7 +4,7 @@ Inside ``with autograd.record():`` every operation that involves a :class:`Tenso
 gradient is taped; ``backward()`` walks the tape in reverse and writes the gradients of the
 leaves. It is micrograd (karpathy/micrograd, ``engine.py``) with an array in each node instead of
 a number, and with the names of MXNet's ``mxnet.autograd`` so that the book's training loop runs
-unchanged. Taught in notebooks 02 and 04.
+unchanged. Taught in notebooks 02 and 04; used in 03 too.
 
 Rules a learner can rely on:
 

@@ -379,7 +379,7 @@ def conv2d_grad(X, weight, grad_out, strides=1, padding=0):
 
     Returns:
         (grad_X, grad_weight, grad_bias), shaped (N, C_in, H, W), (C_out, C_in, kh, kw), (C_out,).
-        Taught in notebook 04.
+        No notebook calls it: notebook 04 takes these gradients with ``backward()``.
 
     >>> gx, gw, gb = conv2d_grad(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))
     >>> gx[0, 0]

@@ -3,7 +3,7 @@ and real handwritten digits to train on.
 
 The images are float (H, W) arrays, 1 for white and 0 for black. NumPy only at import time;
 ``photo`` imports Matplotlib (and through it Pillow) when called; ``digits`` reads the data file
-scikit-learn ships, without importing scikit-learn. Used in notebooks 01-04 and 08.
+scikit-learn ships, without importing scikit-learn. Used in notebooks 02-04, 06 and 08.
 """
 import gzip
 import importlib.util
@@ -45,7 +45,7 @@ def stripes(dtype=np.float64):
            [1., 1., 0., 0., 0., 0., 1., 1.],
            [1., 1., 0., 0., 0., 0., 1., 1.]])
 
-    Used in notebooks 02-04 (the seed's image).
+    Used in notebooks 02-04 (the book's striped image).
     """
     X = np.ones((6, 8), dtype=dtype)  # (6, 8)
     X[:, 2:6] = 0

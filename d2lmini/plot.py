@@ -29,7 +29,7 @@ def set_figsize(figsize=(3.5, 2.5)):
     [4.0, 3.0]
     >>> set_figsize()  # back to the book's default
 
-    Used in notebooks 01-04.
+    Used in notebook 01.
     """
     import matplotlib
 

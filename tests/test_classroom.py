@@ -5,7 +5,10 @@ Every check runs on the fixture tests/fixtures/exercises.ipynb and on each noteb
 (b) every student copy runs top to bottom, with errors only in `raises-exception` cells;
 (c) every self-check fails on the stub (in the student copy, and again with only its own solution
     stubbed) and passes on the solution;
-(d) the site has a page per notebook, linked from the index and to its neighbours, with every figure.
+(d) the site has a page per notebook, linked from the index and to its neighbours, with every figure;
+(e) what a learner must find in a student copy is there: the key terms of the chapter;
+    and what they must not find is not: the answer values listed in a solution cell's
+    metadata `d2lmini.answers`, anywhere in that exercise's cells.
 """
 
 import collections
@@ -72,6 +75,9 @@ def secret_and_public_lines(nb):
     secret, public = collections.Counter(), collections.Counter()
     for cell in nb.cells:
         source = cell.source
+        if cell.cell_type == "markdown" and tagged(cell, "answer"):
+            secret.update(line.strip() for line in source.splitlines() if line.strip())
+            continue
         if cell.cell_type == "markdown":
             for answer in MODEL_ANSWER.findall(source):
                 secret.update(line.strip() for line in answer.splitlines() if line.strip())
@@ -161,6 +167,21 @@ def test_no_solution_survives_in_the_student_copy(path):
     leaked = sorted(line for line in secret if in_copy[line] > public[line])
     assert not leaked, f"{path.name}: solution lines in the student copy: {leaked}"
     assert not any("model answer" in cell.source.lower() for cell in copy.cells)
+
+
+@parametrize_sources
+def test_model_answers_sit_in_answer_cells(path):
+    # nbgrader clears an `answer` cell (a manually graded answer), but it would release a
+    # <details> model answer inside a question cell as it is.
+    nb = read(path)
+    inline = [exercise_of(nb, i) for i, cell in enumerate(nb.cells)
+              if cell.cell_type == "markdown" and not tagged(cell, "answer")
+              and MODEL_ANSWER.search(cell.source)]
+    assert not inline, (f"{path.name}: model answers inside question cells, in {inline}; move "
+                        "each into a markdown cell of its own, tagged `answer`")
+    empty = [exercise_of(nb, i) for i, cell in enumerate(nb.cells)
+             if tagged(cell, "answer") and not cell.source.strip()]
+    assert not empty, f"{path.name}: empty `answer` cells in {empty}"
 
 
 @parametrize_sources
@@ -262,6 +283,23 @@ def test_stubs_keep_the_indentation_of_begin():
     assert "return 2 * x" in nb.cells[0].source  # the instructor notebook is left alone
 
 
+def test_answer_cell_becomes_the_text_stub():
+    cells = [nbformat.v4.new_markdown_cell("**Question.** Why?\n\n<details><summary>Hint</summary>"
+                                           "Look.</details>"),
+             nbformat.v4.new_markdown_cell("<details><summary>Model answer</summary>\n\nBecause."
+                                           "\n\n</details>", metadata={"tags": ["answer"]})]
+    copy, counts = student.student_copy(nbformat.v4.new_notebook(cells=cells))
+    assert [cell.source for cell in copy.cells] == [cells[0].source, "YOUR ANSWER HERE"]
+    assert counts == {"solutions": 0, "model answers": 1}
+
+
+def test_answer_tag_on_a_code_cell_fails_loudly():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1",
+                                                                    metadata={"tags": ["answer"]})])
+    with pytest.raises(student.SolutionMarkerError, match="markdown cell"):
+        student.student_copy(nb)
+
+
 def test_model_answer_removed_and_hint_kept():
     text = ("Why?\n\n<details><summary>Hint</summary>Look.</details>\n\n"
             "<details><summary>Model answer</summary>\n\nBecause.\n\n</details>\n")
@@ -353,3 +391,153 @@ def test_site_from_the_fixture(tmp_path):
 @pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks in notebooks/ yet")
 def test_site_from_the_notebooks(tmp_path):
     check_site(NOTEBOOKS, tmp_path / "html")
+
+
+# (e) what a student copy holds, and what it must not ----------------------------------------
+
+# Taught in the main text (notebooks 02 and 04) and named in the summaries.
+KEY_TERMS = ["weight sharing", "locality", "equivariance", "transposed convolution"]
+SUMMARY_HEADING = "## Summary"
+
+
+def term_pattern(term):
+    """`term` as words, any case, a hyphen or a line break allowed between them."""
+    return re.compile(r"\b" + r"[\s-]+".join(map(re.escape, term.split())) + r"\b", re.IGNORECASE)
+
+
+def main_text_and_summary(nb):
+    """(the lesson's markdown before its summary, the summary's markdown)."""
+    text = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
+    start = next((k for k, t in enumerate(text) if t.lstrip().startswith(SUMMARY_HEADING)), len(text))
+    end = next((k for k, t in enumerate(text) if k > start and t.lstrip().startswith("## ")),
+               len(text))
+    return "\n".join(text[:start]), "\n".join(text[start:end])
+
+
+@pytest.mark.parametrize("term", KEY_TERMS)
+def test_key_terms_are_taught_in_the_student_copies(term):
+    pattern = term_pattern(term)
+    copies = {path.name: main_text_and_summary(student_copy(path)) for path in NOTEBOOKS}
+    taught = [name for name, (main, _) in copies.items() if pattern.search(main)]
+    summed_up = [name for name, (_, summary) in copies.items() if pattern.search(summary)]
+    assert taught, f"{term!r} is in the main text of no student copy"
+    assert summed_up, f"{term!r} is in the summary of no student copy"
+
+
+def test_term_pattern():
+    assert term_pattern("weight sharing").search("explains Weight-\nsharing here")
+    assert not term_pattern("locality").search("localityless")
+
+
+def exercises(nb):
+    """[(heading, [cell indices])]: each exercise's cells, from its `### Exercise` heading to the
+    next heading of level 1-3 (or the navigation cell at the end)."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        lines = cell.source.splitlines() if cell.cell_type == "markdown" else []
+        if cell.source.startswith("<!-- navigation -->"):
+            lines = ["## navigation"]
+        for line in lines:
+            if line.startswith("### Exercise"):
+                found.append((line[4:].strip(), []))
+            elif re.match(r"#{1,3} ", line) and found and found[-1][1] is not None:
+                found[-1] = (found[-1][0], [*found[-1][1], None])  # closed
+        if found and (not found[-1][1] or found[-1][1][-1] is not None):
+            found[-1][1].append(i)
+    return [(heading, [i for i in cells if i is not None]) for heading, cells in found]
+
+
+def cell_text(cell):
+    """A cell's source and every text it shows: prints, results, errors."""
+    parts = [cell.source]
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", ""))
+        parts.append(output.get("data", {}).get("text/plain", ""))
+        parts += [output.get("ename", ""), output.get("evalue", "")]
+    return "\n".join(parts)
+
+
+TOKEN = re.compile(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\w+|\S")
+
+
+def answer_pattern(answer):
+    """A regex that finds `answer` written as a whole token, with any spacing between its parts.
+
+    Numbers are whole: "7" is not in "0.7", "17", "7.5", "x7", "7,000" or "7_000", but is in
+    "(6, 7)" and "7." at the end of a sentence. "44,251,200" is also found as 44251200 and
+    44_251_200.
+    """
+    variants = [answer.strip()]
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", variants[0]):
+        variants += [variants[0].replace(",", ""), variants[0].replace(",", "_")]
+    alternatives = []
+    for variant in variants:
+        tokens = TOKEN.findall(variant)
+        body = r"\s*".join(map(re.escape, tokens))
+        before = r"(?<![\w.])" if re.match(r"\w", variant) else ""
+        if re.match(r"\d{3}(?!\d)", variant):
+            before += r"(?<!\d,)"  # not the last groups of a number with thousands separators
+        after = r"(?![\w])(?!\.\d)(?!,\d{3}(?!\d))(?!_\d)" if re.search(r"\w$", variant) else ""
+        alternatives.append(before + body + after)
+    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
+@pytest.mark.parametrize("answer, text, found", [
+    ("7", "the answer is 7.", True),
+    ("7", "shape (6, 7)", True),
+    ("7", "0.7", False),
+    ("7", "17 or 71", False),
+    ("7", "7.5", False),
+    ("7", "7,000 and 7_000", False),
+    ("7", "x7 = 1", False),
+    ("0.7", "about 0.75", False),
+    ("0.7", "about 0.7, not more", True),
+    ("44,251,200", "n == 44251200", True),
+    ("44,251,200", "n == 44_251_200", True),
+    ("44,251,200", "44,251,2000", False),
+    ("251", "44,251,200", False),
+    ("(6, 7)", "[(6,7), (32, 32)]", True),
+    ("[[-12, 12]]", "grad [[-12.,  12.]]", False),
+    ("[[-12, 12]]", "grad [[-12, 12]]", True),
+    ("smaller", "it is Smaller", False),
+])
+def test_answer_pattern(answer, text, found):
+    assert bool(answer_pattern(answer).search(text)) == found
+
+
+@parametrize_sources
+def test_every_solution_lists_the_answer_values_it_asks_for(path):
+    nb = read(path)
+    unlisted = [exercise_of(nb, i) for i, cell in enumerate(nb.cells) if tagged(cell, "solution")
+                and not isinstance(cell.metadata.get("d2lmini", {}).get("answers"), list)]
+    assert not unlisted, (f"{path.name}: solution cells without metadata d2lmini.answers in "
+                          f"{unlisted}; list the literal values the exercise asks for (as "
+                          "strings), or [] when it asks for none")
+    wrong = [exercise_of(nb, i) for i, cell in enumerate(nb.cells) if tagged(cell, "solution")
+             if not all(isinstance(a, str) and a.strip() for a in cell.metadata.d2lmini.answers)]
+    assert not wrong, f"{path.name}: d2lmini.answers must be non-empty strings, in {wrong}"
+
+
+@parametrize_sources
+def test_answer_values_do_not_appear_in_the_student_copy(path):
+    nb, copy = read(path), student_copy(path)
+    assert [h for h, _ in exercises(nb)] == [h for h, _ in exercises(copy)]
+    leaks = []
+    for (heading, cells), (_, copy_cells) in zip(exercises(nb), exercises(copy)):
+        answers = [a for i in cells if tagged(nb.cells[i], "solution")
+                   for a in nb.cells[i].metadata.get("d2lmini", {}).get("answers", [])]
+        text = "\n".join(cell_text(copy.cells[i]) for i in copy_cells)
+        leaks += [f"{heading}: {answer!r}" for answer in answers if answer_pattern(answer).search(text)]
+    assert not leaks, f"{path.name}: answer values in the student copy: {leaks}"
+
+
+def test_a_planted_answer_is_found():
+    nb = read(FIXTURE)
+    heading, cells = exercises(nb)[-1]
+    solution = next(i for i in cells if tagged(nb.cells[i], "solution"))
+    answer = nb.cells[solution].metadata.d2lmini.answers[0]
+    check = next(i for i in cells if tagged(nb.cells[i], "self-check"))
+    nb.cells[check].source += f"\nassert n_edge_pixels == {answer}"
+    copy = student.student_copy(nb)[0]
+    text = "\n".join(cell_text(copy.cells[i]) for i in exercises(copy)[-1][1])
+    assert answer_pattern(answer).search(text)

@@ -7,8 +7,18 @@ the notebook's folder (notebooks/), as under nbval. Outputs are saved with execu
 counts 1..n, no timing metadata and version-free notebook metadata, so a re-run on
 another machine changes only what the code prints. A cell that raises stops the run
 with a non-zero exit, unless the cell carries the `raises-exception` tag.
+
+The nbgrader cell metadata (schema version 3) is derived here from the cell tags, never
+kept by hand: in an exercise (the cells from a `### Exercise N.k: ...` heading to the next
+heading of level 1-3), a code cell tagged `solution` becomes an autograded answer (a solution
+cell, not graded), a code cell tagged `self-check` an autograder test (graded, locked,
+POINTS points), and a markdown cell tagged `answer` a manually graded answer (graded and a
+solution, POINTS points). Their grade ids name the exercise: `ex-2-1-solution`,
+`ex-2-1-check`, `ex-2-1-answer` (then `-2`, `-3`, ... for a second, third cell of the same
+kind). Every other cell has no nbgrader metadata.
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +36,21 @@ METADATA = {
     "language_info": {"name": "python"},
 }
 TIMING_KEYS = ("execution", "ExecuteTime")  # per-cell metadata that changes on every run
+EXERCISE = re.compile(r"^### Exercise (\d+)\.(\d+)\b")  # the heading that opens an exercise
+SECTION = re.compile(r"^#{1,3} ")  # a heading that closes it
+POINTS = 1  # per self-check and per written answer
+# tag -> (cell type, grade id suffix, nbgrader metadata), nbgrader's schema version 3
+ROLES = {
+    "solution": ("code", "solution", {"grade": False, "solution": True, "locked": False}),
+    "self-check": ("code", "check", {"grade": True, "solution": False, "locked": True,
+                                     "points": POINTS}),
+    "answer": ("markdown", "answer", {"grade": True, "solution": True, "locked": False,
+                                      "points": POINTS}),
+}
+
+
+class TagError(ValueError):
+    """A classroom tag that cannot be turned into nbgrader metadata."""
 
 
 class ThisPython(KernelSpecManager):
@@ -47,18 +72,68 @@ def fresh_id(index, taken):
     return candidate
 
 
-def normalize(nb):
-    """Fix the metadata, cell ids, execution counts and stream outputs in place; return nb."""
+def nbgrader_metadata(nb, name="notebook"):
+    """The nbgrader cell metadata derived from the tags: a list, one dict or None per cell.
+
+    Raises TagError for a classroom tag outside an exercise, on the wrong kind of cell, or
+    together with another classroom tag.
+
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_markdown_cell("### Exercise 2.1: Fix it"),
+    ...     nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]}),
+    ...     nbformat.v4.new_code_cell("assert x == 1", metadata={"tags": ["self-check"]})])
+    >>> [meta and meta["grade_id"] for meta in nbgrader_metadata(nb)]
+    [None, 'ex-2-1-solution', 'ex-2-1-check']
+    """
+    derived, exercise, seen = [], None, {}
+    for index, cell in enumerate(nb.cells, start=1):
+        where = f"{name}, cell {index} (id {cell.get('id', '?')})"
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                match = EXERCISE.match(line)
+                if match:
+                    exercise = "ex-{}-{}".format(*match.groups())
+                elif SECTION.match(line):
+                    exercise = None
+        roles = [tag for tag in cell.metadata.get("tags", []) if tag in ROLES]
+        if not roles:
+            derived.append(None)
+            continue
+        if len(roles) > 1:
+            raise TagError(f"{where}: tagged both {roles[0]!r} and {roles[1]!r}; "
+                           "a cell has one classroom role")
+        cell_type, suffix, meta = ROLES[roles[0]]
+        if cell.cell_type != cell_type:
+            raise TagError(f"{where}: the {roles[0]!r} tag belongs on a {cell_type} cell, "
+                           f"not a {cell.cell_type} cell")
+        if exercise is None:
+            raise TagError(f"{where}: tagged {roles[0]!r} outside an exercise; put it under "
+                           "a '### Exercise N.k: Title' heading")
+        grade_id = f"{exercise}-{suffix}"
+        seen[grade_id] = seen.get(grade_id, 0) + 1
+        if seen[grade_id] > 1:
+            grade_id += f"-{seen[grade_id]}"
+        derived.append({"schema_version": 3, "grade_id": grade_id, **meta})
+    return derived
+
+
+def normalize(nb, name="notebook"):
+    """Fix the metadata, cell ids, execution counts, stream outputs and nbgrader metadata in
+    place; return nb."""
     nb.nbformat, nb.nbformat_minor = 4, 5
     nb.metadata = nbformat.from_dict(METADATA)
     taken = {cell.get("id") for cell in nb.cells}
     count = 0
-    for index, cell in enumerate(nb.cells, start=1):
+    for index, (cell, grading) in enumerate(zip(nb.cells, nbgrader_metadata(nb, name)), start=1):
         if not cell.get("id"):
             cell.id = fresh_id(index, taken)
             taken.add(cell.id)
         for key in TIMING_KEYS:
             cell.metadata.pop(key, None)
+        if grading is None:
+            cell.metadata.pop("nbgrader", None)
+        else:
+            cell.metadata["nbgrader"] = nbformat.from_dict(grading)
         if cell.cell_type != "code":
             continue
         executed = bool(cell.source.strip())
@@ -105,9 +180,9 @@ def execute(nb, folder, allow_errors=False):
 
 def run(path):
     """Execute one notebook file and write it back."""
-    nb = normalize(nbformat.read(path, as_version=4))  # ids before running
+    nb = normalize(nbformat.read(path, as_version=4), path.name)  # ids before running
     execute(nb, path.resolve().parent)
-    nbformat.write(normalize(nb), path)  # nbformat writes indent 1 and a trailing newline
+    nbformat.write(normalize(nb, path.name), path)  # nbformat writes indent 1 and a trailing newline
 
 
 def main(argv):
@@ -118,7 +193,7 @@ def main(argv):
         print(f"running {path} ...", flush=True)
         try:
             run(path)
-        except CellExecutionError as error:
+        except (CellExecutionError, TagError) as error:
             print(f"FAILED {path}:\n{error}", file=sys.stderr)
             return 1
     return 0

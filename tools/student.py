@@ -9,16 +9,22 @@ nbgrader's stub, indented like the BEGIN line (as nbgrader's ClearSolutions does
     # YOUR CODE HERE                 (in a markdown cell: YOUR ANSWER HERE)
     raise NotImplementedError()
 
-Code cells tagged `solution` or `self-check` lose their outputs and execution counts
-and gain the `raises-exception` tag, so that a student copy runs top to bottom under
-`pytest --nbval-lax` (the stub raises, and so does the self-check that follows it).
-Collapsed `<details><summary>Model answer</summary>...</details>` blocks are removed;
-hints stay. Everything else, outputs included, is copied as it is.
+A markdown cell tagged `answer` (a model answer to a question answered in words) becomes,
+whole, nbgrader's text stub `YOUR ANSWER HERE`, as nbgrader's ClearSolutions does with a
+manually graded answer cell. Code cells tagged `solution` or `self-check` lose their outputs
+and execution counts and gain the `raises-exception` tag, so that a student copy runs top to
+bottom under `pytest --nbval-lax` (the stub raises, and so does the self-check that follows
+it). Hints stay. Everything else, outputs included, is copied as it is.
+
+The older form, a `<details><summary>Model answer</summary>...</details>` block inside a
+question cell, is still removed here, so that no model answer reaches a student copy; but
+nbgrader does not know it and would release it, so tests/test_classroom.py asks for `answer`
+cells instead.
 
 The copies are a pure function of the notebooks (the same input gives the same bytes).
 A BEGIN without its END, an END without a BEGIN, a nested BEGIN, a solution region in
-a code cell not tagged `solution`, or a `solution` cell without a region is an error:
-nothing is written and the exit status is 1.
+a code cell not tagged `solution`, a `solution` cell without a region, or an `answer` tag
+on a code cell is an error: nothing is written and the exit status is 1.
 """
 
 import argparse
@@ -105,7 +111,8 @@ def add_tag(cell, tag):
 def student_copy(nb, name="notebook"):
     """Return (the student copy of notebook `nb`, counts); `nb` itself is left unchanged.
 
-    counts: {"solutions": regions stubbed, "model answers": blocks removed}.
+    counts: {"solutions": regions stubbed, "model answers": answer cells stubbed and old-form
+    blocks removed}.
     """
     nb = copy.deepcopy(nb)
     counts = {"solutions": 0, "model answers": 0}
@@ -113,13 +120,19 @@ def student_copy(nb, name="notebook"):
     for index, cell in enumerate(nb.cells, start=1):
         where = f"{name}, cell {index} ({cell.cell_type}, id {cell.get('id', '?')})"
         tags = cell.metadata.get("tags", [])
-        if cell.cell_type == "markdown":
+        if cell.cell_type == "markdown" and "answer" in tags:
+            cell.source, stubbed = "\n".join(TEXT_STUB), 0  # the whole cell is the model answer
+            counts["model answers"] += 1
+        elif cell.cell_type == "markdown":
             cell.source, stubbed = clear_solutions(cell.source, TEXT_STUB, where)
             cell.source, removed = remove_model_answers(cell.source, where)
             counts["model answers"] += removed
             if removed and not cell.source.strip():
                 continue  # the cell held only a model answer
         elif cell.cell_type == "code":
+            if "answer" in tags:
+                raise SolutionMarkerError(f"{where}: the `answer` tag is for a markdown cell "
+                                          "holding a model answer; a code cell is a `solution`")
             cell.source, stubbed = clear_solutions(cell.source, CODE_STUB, where)
             if stubbed and "solution" not in tags:
                 raise SolutionMarkerError(f"{where}: has a solution region but no `solution` tag, "
