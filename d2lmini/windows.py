@@ -3,6 +3,7 @@
 - ``output_shape``: the height and width of the output, by the formula with per-side padding.
 - ``window_corners``: the top-left corner of every window, in the input's own coordinates
   (padded rows and columns have negative indices, or indices past the last row or column).
+- ``coverage``: how many windows read each input pixel.
 
 Padding means zeros added on *each* side, as ``padding=`` means in ``conv2d``, ``nn.Conv2D``
 and gluon. Pure NumPy, for the figures and checks of notebook 05.
@@ -11,7 +12,7 @@ import operator
 
 import numpy as np
 
-__all__ = ["output_shape", "window_corners"]
+__all__ = ["output_shape", "window_corners", "coverage"]
 
 
 def _pair(func, name, value, minimum):
@@ -98,3 +99,31 @@ def window_corners(input_shape, kernel_size, padding=0, strides=1):
     corners[..., 0] = rows[:, None]
     corners[..., 1] = cols[None, :]
     return corners
+
+
+def coverage(input_shape, kernel_size, padding=0, strides=1):
+    """How many windows read each pixel of the input: one count per input pixel.
+
+    Without padding the border pixels are read by fewer windows than the middle ones; pixels
+    that no window reaches (past the last stride) count 0.
+
+    Args:
+        input_shape, kernel_size, padding, strides: as for :func:`output_shape`.
+
+    Returns:
+        An int array of shape (H, W).
+
+    >>> coverage((4, 4), 3)
+    array([[1, 2, 2, 1],
+           [2, 4, 4, 2],
+           [2, 4, 4, 2],
+           [1, 2, 2, 1]])
+
+    Taught in notebook 05.
+    """
+    (H, W), (kh, kw), (ph, pw), _, padded = _checked("coverage", input_shape, kernel_size,
+                                                     padding, strides)
+    counts = np.zeros(padded, dtype=int)  # (H + 2 ph, W + 2 pw)
+    for r, c in window_corners(input_shape, kernel_size, padding, strides).reshape(-1, 2):
+        counts[r + ph:r + ph + kh, c + pw:c + pw + kw] += 1  # padded row r + ph is input row r
+    return counts[ph:ph + H, pw:pw + W]  # (H, W): the padding is read too, but is not input

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from d2lmini import conv2d
-from d2lmini.windows import output_shape, window_corners
+from d2lmini import conv2d, conv2d_grad
+from d2lmini.windows import coverage, output_shape, window_corners
 
 SETTINGS = [  # (input_shape, kernel_size, padding, strides)
     ((8, 8), 3, 0, 1),
@@ -59,6 +59,26 @@ def test_windows_stay_inside_the_padded_input():
         corners = window_corners(input_shape, kernel_size, padding, strides)
         assert corners[..., 0].min() == -ph and corners[..., 1].min() == -pw
         assert corners[..., 0].max() + kh <= H + ph and corners[..., 1].max() + kw <= W + pw
+
+
+@pytest.mark.parametrize("input_shape, kernel_size, padding, strides", SETTINGS)
+def test_coverage_is_the_input_gradient_of_a_kernel_of_ones(input_shape, kernel_size, padding,
+                                                            strides):
+    # with ones as weight and as output gradient, dL/dX[r, c] counts the windows over (r, c)
+    weight = np.ones((1, 1, *_pair(kernel_size)))
+    out = output_shape(input_shape, kernel_size, padding, strides)
+    grad_x, _, _ = conv2d_grad(np.zeros((1, 1, *input_shape)), weight, np.ones((1, 1, *out)),
+                               strides=strides, padding=padding)
+    counts = coverage(input_shape, kernel_size, padding, strides)
+    assert counts.shape == tuple(input_shape) and counts.dtype.kind == "i"
+    np.testing.assert_array_equal(counts, grad_x[0, 0])
+
+
+def test_coverage_of_the_books_padding():
+    counts = coverage((8, 8), 3, padding=1)
+    assert counts[0, 0] == 4 and counts[0, 3] == 6 and counts[3, 3] == 9
+    assert coverage((8, 8), 3).sum() == 6 * 6 * 9  # every window reads 9 input pixels
+    assert coverage((5, 5), 1, strides=2).sum() == 9 and coverage((5, 5), 1, strides=2)[1, 1] == 0
 
 
 @pytest.mark.parametrize("call, error, message", [
