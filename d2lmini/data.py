@@ -103,43 +103,61 @@ def checkerboard(size=8, square=2, dtype=np.float64):
     return ((block[:, None] + block[None, :]) % 2 == 0).astype(dtype)  # (size, size)
 
 
-def photo(size=None):
-    """A grayscale photograph (Grace Hopper, shipped with Matplotlib), floats in [0, 1].
+def photo(size=None, rgb=False):
+    """A photograph (Grace Hopper, shipped with Matplotlib), floats in [0, 1]: gray or colour.
 
-    The colour image is turned to gray with the luminance weights 0.299, 0.587, 0.114.
+    The 600 x 512 colour JPEG is decoded by Pillow (through Matplotlib) and divided by 255.
+    In gray, each pixel is 0.299 red + 0.587 green + 0.114 blue (the luminance weights).
     Nothing is downloaded.
 
     Args:
-        size: None for the full 600 x 512 image; else downsample by averaging
-            ``f`` x ``f`` blocks, with ``f = 600 // size``, to about ``size`` rows
-            (at least ``size``, fewer than ``2 * size``).
+        size: None for the full 600 x 512 image. Else the image is downsampled by averaging
+            blocks of ``f`` x ``f`` pixels, with ``f = 600 // size``; the rows and columns
+            that do not fill a whole block are dropped. The result has ``600 // f`` rows and
+            ``512 // f`` columns: at least ``size`` rows and fewer than ``2 * size``, not
+            exactly ``size``. For example ``size=100`` gives f = 6 and (100, 85);
+            ``size=64`` gives f = 9 and (66, 56); ``size=2`` gives f = 300 and (2, 1).
+        rgb: False for one gray channel, True for the three colour channels (red, green,
+            blue), each downsampled as the gray one is.
 
     Returns:
-        A float64 (H, W) array.
+        A float64 array: (H, W) in gray, (3, H, W) with ``rgb=True`` (channels first, as
+        ``conv2d`` takes them).
 
     >>> photo().shape
     (600, 512)
     >>> image = photo(size=100)
     >>> image.shape, bool(0 <= image.min() <= image.max() <= 1)
     ((100, 85), True)
+    >>> photo(size=64).shape, photo(size=64, rgb=True).shape
+    ((66, 56), (3, 66, 56))
 
-    Used in notebooks 03-04: edges on a real image, and learning the Sobel kernel.
+    The decoded pixels are the same with the Pillow wheels 10.0 to 13.0 (libjpeg-turbo 2.1
+    to 3.2); another JPEG decoder may differ by a few levels in some pixels, about 0.005 after
+    averaging at ``size=100``. Taught in notebook 03 (gray) and notebook 06 (``rgb=True``).
     """
     import matplotlib.cbook
     import matplotlib.image
 
+    if not isinstance(rgb, (bool, np.bool_)):
+        raise TypeError(f"photo: rgb must be True or False, got {rgb!r}")
+    if size is not None:
+        size = _check_int("photo", "size", size, 2)
     path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-    rgb = matplotlib.image.imread(path)[..., :3] / 255.0  # (600, 512, 3) uint8 -> float64
-    gray = rgb @ np.array([0.299, 0.587, 0.114])  # (600, 512)
+    colour = matplotlib.image.imread(path)[..., :3] / 255.0  # (600, 512, 3) uint8 -> float64
+    if rgb:
+        image = np.ascontiguousarray(colour.transpose(2, 0, 1))  # (600, 512, 3) -> (3, 600, 512)
+    else:
+        image = colour @ np.array([0.299, 0.587, 0.114])  # (600, 512)
     if size is None:
-        return gray
-    size = _check_int("photo", "size", size, 2)
-    height, width = gray.shape
+        return image
+    height, width = image.shape[-2:]
     if size > height:
         raise ValueError(f"photo: size must be at most the photo's {height} rows, got {size}")
     f = height // size
-    blocks = gray[: height // f * f, : width // f * f].reshape(height // f, f, width // f, f)
-    return blocks.mean(axis=(1, 3))  # (H // f, W // f)
+    rows, cols = height // f, width // f
+    blocks = image[..., : rows * f, : cols * f].reshape(*image.shape[:-2], rows, f, cols, f)
+    return blocks.mean(axis=(-3, -1))  # (..., 600 // f, 512 // f)
 
 
 # --------------------------------------------------------------------- handwritten digits

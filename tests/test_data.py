@@ -56,6 +56,46 @@ def test_photo_is_deterministic_and_block_averaged():
     assert photo(size=64).shape == (66, 56)  # 600 // 64 = 9: blocks of 9 x 9
 
 
+@pytest.mark.parametrize("size", [2, 3, 7, 64, 100, 299, 300, 301, 599, 600])
+def test_photo_size_is_rows_of_whole_blocks(size):
+    """What the docstring promises: blocks of 600 // size, at least size rows, fewer than 2 * size."""
+    f = 600 // size
+    for image in (photo(size=size), photo(size=size, rgb=True)[0]):
+        assert image.shape == (600 // f, 512 // f)
+        assert size <= image.shape[0] < 2 * size
+
+
+def test_photo_rgb_is_the_colour_image_channels_first():
+    import matplotlib.cbook
+    import matplotlib.image
+
+    path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    pixels = matplotlib.image.imread(path)  # (600, 512, 3) uint8, decoded independently
+    colour = photo(rgb=True)
+    assert colour.shape == (3, 600, 512) and colour.dtype == np.float64
+    assert colour.flags.c_contiguous
+    np.testing.assert_array_equal(colour[1], pixels[..., 1] / 255.0)  # green
+    assert 0 <= colour.min() and colour.max() <= 1
+    red, green, blue = colour.reshape(3, -1).mean(axis=1)
+    assert abs(red - blue) > 0.01  # the channels differ: a colour photo, not three copies
+
+
+def test_photo_gray_is_the_luminance_of_the_colour_one():
+    weights = np.array([0.299, 0.587, 0.114])
+    np.testing.assert_allclose(photo(), np.tensordot(weights, photo(rgb=True), axes=1))
+    # block means and the weighted sum commute, so the same holds after downsampling
+    np.testing.assert_allclose(photo(size=64), np.tensordot(weights, photo(size=64, rgb=True),
+                                                            axes=1))
+
+
+def test_photo_rgb_is_block_averaged_like_the_gray_one():
+    full, small = photo(rgb=True), photo(size=64, rgb=True)
+    assert small.shape == (3, 66, 56)
+    np.testing.assert_allclose(small[:, 0, 0], full[:, :9, :9].mean(axis=(1, 2)))
+    np.testing.assert_allclose(small[2, -1, -1], full[2, 585:594, 495:504].mean())
+    np.testing.assert_array_equal(small, photo(size=64, rgb=True))
+
+
 @pytest.mark.parametrize(
     "call, error, message",
     [
@@ -69,6 +109,9 @@ def test_photo_is_deterministic_and_block_averaged():
         (lambda: photo(size=601), ValueError,
          "photo: size must be at most the photo's 600 rows, got 601"),
         (lambda: photo(size="64"), TypeError, "photo: size must be an int, got '64'"),
+        (lambda: photo(rgb="yes"), TypeError, "photo: rgb must be True or False, got 'yes'"),
+        (lambda: photo(size=601, rgb=True), ValueError,
+         "photo: size must be at most the photo's 600 rows, got 601"),
     ],
 )
 def test_bad_arguments_are_named(call, error, message):
