@@ -15,7 +15,10 @@ Rules a learner can rely on:
 - Gradients are *written*, not added (gluon's default ``grad_req='write'``): each ``backward()``
   replaces the gradients of the leaves it reaches.
 - The gradients are all computed before any is written, so a failing ``backward()`` leaves every
-  gradient as it was.
+  gradient as it was. A gradient is computed only for the operands that need one.
+- The operators (``+ - * / ** @ %``, comparisons) give what NumPy gives for the same operands,
+  with the Tensor on either side. Other NumPy functions on a recorded Tensor (``np.sum(l)``,
+  ``np.dot``, ``np.einsum``, ``np.exp``, ...) raise a TypeError that says what to use instead.
 
 >>> import numpy as np
 >>> from d2lmini import autograd
