@@ -605,8 +605,9 @@ class Sequential(Block):
     ``add(*blocks)`` appends blocks; they are children named ``'0'``, ``'1'``, ... in order,
     so ``collect_params()`` names their parameters ``'0.weight'``, ``'0.bias'``, ``'1.weight'``
     (gluon 2's structured names; a Sequential inside another gives ``'2.0.weight'``).
-    ``net[i]`` is the i-th block, ``net[:2]`` a Sequential of the first two (the same blocks,
-    so ``net[:2](X)`` shows what the first two layers make of X), ``len(net)`` their number.
+    ``for layer in net`` visits the blocks in order, ``net[i]`` is the i-th, ``net[:2]`` a
+    Sequential of the first two (the same blocks, so ``net[:2](X)`` shows what the first two
+    layers make of X), ``len(net)`` their number.
 
     A call that fails part-way (a later layer refusing the shape the earlier ones produced)
     undoes the deferred initializations it had done, so the net is as before the call.
@@ -651,13 +652,16 @@ class Sequential(Block):
         return x
 
     def __getitem__(self, index):
-        """The block at ``index``; a slice gives a Sequential of those blocks (shared, not copied)."""
+        """The block at ``index``; a slice gives a Sequential of those blocks (shared, no copy)."""
         blocks = list(self._children.values())[index]
         if not isinstance(index, slice):
             return blocks
         net = Sequential()
         net.add(*blocks)
         return net
+
+    def __iter__(self):
+        return iter(list(self._children.values()))  # ``for layer in net``: the blocks in order
 
     def __len__(self):
         return len(self._children)

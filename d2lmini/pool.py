@@ -55,7 +55,9 @@ def _check_pool2d(func, X, pool_size, mode, strides, padding):
             "so that every window holds at least one value of X"
         )
     if x.shape[-2] == 0 or x.shape[-1] == 0:
-        raise ValueError(f"{func}: X has shape {x.shape}; expected a height and width of at least 1")
+        raise ValueError(
+            f"{func}: X has shape {x.shape}; expected a height and width of at least 1"
+        )
     padded = (x.shape[-2] + 2 * pad[0], x.shape[-1] + 2 * pad[1])
     if pool[0] > padded[0] or pool[1] > padded[1]:
         raise ValueError(

@@ -61,7 +61,8 @@ def test_activations_keep_nan_and_dtype(name):
 def test_unknown_activation_names_the_choices():
     for make in (lambda: nn.Activation("softmax"), lambda: nn.Dense(3, activation="Relu"),
                  lambda: nn.Conv2D(3, 3, activation=np.tanh)):
-        with pytest.raises(ValueError, match=r"activation must be one of \['relu', 'sigmoid', 'tanh'\]"):
+        with pytest.raises(ValueError,
+                           match=r"activation must be one of \['relu', 'sigmoid', 'tanh'\]"):
             make()
 
 
@@ -138,7 +139,8 @@ def test_dense_bad_arguments(make, error, message):
 
 
 @pytest.mark.parametrize("x, message", [
-    (np.ones((2, 5)), r"x of shape \(2, 5\) has 5 features, but this layer's weight \(3, 4\) expects 4"),
+    (np.ones((2, 5)),
+     r"x of shape \(2, 5\) has 5 features, but this layer's weight \(3, 4\) expects 4"),
     (np.ones(4), r"x must have a batch axis and at least one more, got shape \(4,\)"),
     (np.ones((2, 0)), r"x of shape \(2, 0\) has no features"),
 ])
@@ -190,7 +192,7 @@ def test_pool_layers_check_their_arguments(layer):
     name = layer.__name__
     with pytest.raises(ValueError, match=rf"{name}: pool_size must be positive"):
         layer(0)
-    with pytest.raises(ValueError, match=rf"{name}: padding \(2, 2\) must be smaller than pool_size"):
+    with pytest.raises(ValueError, match=rf"{name}: padding \(2, 2\) must be smaller than"):
         layer(2, padding=2)
     with pytest.raises(ValueError, match=rf"{name}: x must be 4-D .* got shape \(4, 4\)"):
         layer()(np.ones((4, 4)))
@@ -237,7 +239,8 @@ def test_sequential_feeds_each_block_the_last_output():
     net.initialize(seed=0)
     X = np.random.default_rng(0).random((4, 1, 8, 8))
     out = X
-    for block in [net[i] for i in range(len(net))]:
+    assert [type(block) for block in net] == [type(net[i]) for i in range(len(net))]
+    for block in net:
         out = block(out)
     np.testing.assert_array_equal(net(X), out)
     assert out.shape == (4, 10)
@@ -277,7 +280,8 @@ def test_a_call_failing_part_way_undoes_its_deferred_initializations():
 
 def test_sequential_add_checks_every_block_first():
     net = nn.Sequential()
-    with pytest.raises(TypeError, match=r"Sequential.add: blocks\[1\] must be a Block .* got function"):
+    with pytest.raises(TypeError,
+                       match=r"Sequential.add: blocks\[1\] must be a Block .* got function"):
         net.add(nn.Dense(2), d2lmini.relu)
     assert len(net) == 0
     with pytest.raises(ValueError, match=r"blocks\[0\] is this Sequential itself"):

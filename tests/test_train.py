@@ -81,7 +81,8 @@ def test_learning_rate_can_change():
 
 
 @pytest.mark.parametrize("args, error, message", [
-    (("adam", {"learning_rate": 0.1}), ValueError, r"optimizer must be one of \['sgd'\], got 'adam'"),
+    (("adam", {"learning_rate": 0.1}), ValueError,
+     r"optimizer must be one of \['sgd'\], got 'adam'"),
     (("sgd", {"lr": 0.1}), ValueError, r"unknown option\(s\) \['lr'\] for optimizer 'sgd'; "
                                        r"expected some of \['learning_rate', 'momentum', 'wd'\]"),
     (("sgd", {"learning_rate": -1}), ValueError, r"learning_rate must be in \(0, inf\), got -1.0"),
@@ -154,6 +155,8 @@ def test_batches_are_seeded():
     ((np.ones(3), np.ones(3), 2.0), {}, TypeError, r"batch_size must be an int, got 2.0"),
     ((np.ones(3), np.ones(3), 2), {"seed": -1}, ValueError, r"seed must be at least 0"),
     ((np.ones(3), np.ones(3), 2), {"seed": "a"}, TypeError, r"seed must be an int"),
+    (([[1, 2], [3]], np.ones(2), 2), {}, ValueError,
+     r"X must be an array or nested lists of equal lengths, got a ragged list"),
 ])
 def test_batches_errors_come_at_the_call(args, kwargs, error, message):
     with pytest.raises(error, match="batches: " + message):
