@@ -4,7 +4,9 @@
 2. ``corr2d`` against ``scipy.signal.correlate2d(mode='valid')`` over image and kernel sizes;
 3. ``conv2d`` forward and backward against PyTorch's CPU ``conv2d`` (if torch is installed:
    ``pip install torch==2.13.0``), with GFLOP/s next to the machine's ``np.matmul`` peak;
-4. what ``import d2lmini`` pulls in.
+4. ``pool2d``, max and average, forward and forward + backward, against the book's loop
+   ``pool2d_naive`` and (if installed) PyTorch's ``max_pool2d`` / ``avg_pool2d``;
+5. what ``import d2lmini`` pulls in.
 
 Usage: python -m benchmarks [--quick]
 """
@@ -124,11 +126,64 @@ def against_torch(rng):
           "the input needs no gradient, and both libraries skip it\n")
 
 
+def pool2d_step(X, G, pool, mode, stride, pad):
+    """One forward and backward pass of d2lmini.pool2d through the tape."""
+    x = autograd.Tensor(X)
+    x.attach_grad()
+    with autograd.record():
+        Y = d2lmini.pool2d(x, pool, mode, stride, pad)
+    Y.backward(G)
+
+
+def pooling(rng, quick):
+    try:
+        import torch
+        functions = {"max": torch.nn.functional.max_pool2d, "avg": torch.nn.functional.avg_pool2d}
+    except ImportError:
+        torch = None
+    N, C, H = (8, 6, 28) if quick else (32, 6, 28)
+    print(f"## pool2d vs the book's loop pool2d_naive and PyTorch, N={N}, C={C}, {H}x{H}, "
+          "float32\n")
+    if torch is not None:  # NumPy does this elementwise work on one core: so does torch here
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        print("(PyTorch on 1 thread, as NumPy's elementwise operations run)")
+    print(f"{'mode':>4} {'pool/stride/pad':>15} {'naive ms':>9} {'fwd ms':>7} {'speed-up':>9} "
+          f"{'fwd+bwd ms':>11} {'torch ms':>9} {'ratio':>6}")
+    X = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    for mode in ("max", "avg"):
+        for pool, stride, pad in ((2, 2, 0), (3, 2, 1)):
+            G = rng.standard_normal(d2lmini.pool2d(X, pool, mode, stride, pad).shape)
+            G = G.astype(np.float32)
+            naive = median_ms(lambda: d2lmini.pool2d_naive(X, pool, mode, stride, pad), repeat=3)
+            forward = median_ms(lambda: d2lmini.pool2d(X, pool, mode, stride, pad))
+            theirs = ratio = float("nan")
+            if torch is None:
+                ours = median_ms(lambda: pool2d_step(X, G, pool, mode, stride, pad))
+            else:
+                tX, tG = torch.tensor(X, requires_grad=True), torch.tensor(G)
+
+                def torch_step():
+                    tX.grad = None
+                    functions[mode](tX, pool, stride, pad).backward(tG)
+
+                ours, theirs = paired_median_ms(
+                    lambda: pool2d_step(X, G, pool, mode, stride, pad), torch_step)
+                ratio = ours / theirs
+            print(f"{mode:>4} {f'{pool}/{stride}/{pad}':>15} {naive:>9.1f} {forward:>7.3f} "
+                  f"{naive / forward:>8.0f}x {ours:>11.3f} {theirs:>9.3f} {ratio:>5.1f}x")
+    print("speed-up = naive time / pool2d forward time; ratio = d2lmini fwd+bwd / torch fwd+bwd"
+          + ("" if torch else " (PyTorch not installed)") + "\n")
+    if torch is not None:
+        torch.set_num_threads(threads)
+
+
 def imports():
-    code = "import sys, d2lmini; print(sorted({'matplotlib', 'scipy'} & set(sys.modules)))"
+    code = ("import sys, d2lmini; "
+            "print(sorted({'matplotlib', 'scipy', 'sklearn'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    print(f"## of matplotlib and scipy, import d2lmini loads: {out.stdout.strip()} "
-          "(target: [])\n")
+    print(f"## of matplotlib, scipy and scikit-learn, import d2lmini loads: "
+          f"{out.stdout.strip()} (target: [])\n")
 
 
 def main(argv):
@@ -138,6 +193,7 @@ def main(argv):
     loop_vs_vectorized(rng)
     against_scipy(rng, (64, 256) if quick else (64, 256, 1024), (3, 5) if quick else (3, 5, 7, 11))
     against_torch(rng)
+    pooling(rng, quick)
     imports()
 
 

@@ -4,8 +4,8 @@ The nonlinearity between two layers: without it a stack of linear layers is one 
 Each function takes an array (or a Tensor inside ``autograd.record()``, then it is taped) and
 returns the same shape and floating-point dtype; integers and booleans become float64. NaN
 stays NaN, as in NumPy. ``nn.Activation`` and the ``activation=`` argument of ``nn.Dense`` and
-``nn.Conv2D`` call them by name. Taught in notebook 08 (LeNet's sigmoid, and ReLU in its
-exercises).
+``nn.Conv2D`` call them by name. Used in notebook 08 (LeNet with ReLU, and with the book's
+sigmoid in an exercise) and in an exercise of notebook 07 (max pooling built from ``relu``).
 """
 import numpy as np
 

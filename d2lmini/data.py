@@ -147,11 +147,12 @@ DIGITS_TEST_PER_CLASS = 36  # 10 x 36 = 360 test digits; the other 1,437 train
 
 
 def _digits_file():
-    """The path of ``digits.csv.gz`` inside the installed scikit-learn, found without importing it."""
+    """Where ``digits.csv.gz`` is in the installed scikit-learn, found without importing it."""
     spec = importlib.util.find_spec("sklearn")  # locates the package; runs none of its code
     path = None
     if spec is not None and spec.submodule_search_locations:
-        path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
+        package = Path(list(spec.submodule_search_locations)[0])
+        path = package / "datasets" / "data" / "digits.csv.gz"
     if path is None or not path.is_file():
         raise ImportError(
             "digits: the digits are read from the copy scikit-learn ships"

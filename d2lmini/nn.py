@@ -1,9 +1,12 @@
-"""Layers: ``Parameter``, ``Block`` and ``Conv2D``, with the names and habits of ``mxnet.gluon.nn``.
+"""Layers: ``Parameter``, ``Block``, ``Conv2D`` and the rest of LeNet's (``Dense``, ``Activation``,
+``Flatten``, ``MaxPool2D``, ``AvgPool2D``, ``Sequential``), with the names and habits of
+``mxnet.gluon.nn``.
 
 A :class:`Block` owns :class:`Parameter` objects (``self.params.get('weight', shape=...)``) and
 computes in ``forward``; calling the block runs ``forward``. ``initialize()`` gives every
 parameter its first value, or, when part of its shape is still unknown (0), waits for the first
-call to learn it: gluon's *deferred initialization*. Taught in notebook 02; trained in 04.
+call to learn it: gluon's *deferred initialization*. Taught in notebook 02; trained in 04;
+the pooling layers in 07, a whole network in 08.
 
 >>> import numpy as np
 >>> layer = Conv2D(1, kernel_size=(1, 2))
@@ -19,7 +22,7 @@ from . import autograd
 from .activation import relu, sigmoid, tanh
 from .conv import _check_fits, _float_array, _pair, conv2d
 from .init import Uniform, Zero
-from .pool import pool2d
+from .pool import _check_pool2d, pool2d
 
 __all__ = ["Parameter", "ParameterDict", "Block", "Conv2D", "DeferredInitializationError",
            "Dense", "Activation", "Flatten", "Sequential", "MaxPool2D", "AvgPool2D"]
@@ -383,8 +386,7 @@ class Dense(Block):
 
     def __repr__(self):
         units, in_units = self.weight.shape
-        act = self.act.activation if self.act else "linear"
-        return f"Dense({in_units or None} -> {units}, {act})"
+        return f"Dense({in_units or None} -> {units}, {self.act if self.act else 'linear'})"
 
     def forward(self, x):
         shape = _float_array("Dense", "x", x).shape
@@ -460,6 +462,7 @@ class _Pool2D(Block):
                 f"{self._name}: x must be 4-D with axes (batch, channels, height, width), got "
                 f"shape {shape}; reshape a single image with x.reshape((1, 1, H, W))"
             )
+        _check_pool2d(self._name, x, self.pool_size, self._mode, self.strides, self.padding)
         return pool2d(x, self.pool_size, self._mode, self.strides, self.padding)
 
 
@@ -504,7 +507,9 @@ class Sequential(Block):
     ``add(*blocks)`` appends blocks; they are children named ``'0'``, ``'1'``, ... in order,
     so ``collect_params()`` names their parameters ``'0.weight'``, ``'0.bias'``, ``'1.weight'``
     (gluon 2's structured names; a Sequential inside another gives ``'2.0.weight'``).
-    ``net[i]`` is the i-th block, ``len(net)`` their number.
+    ``for layer in net`` visits the blocks in order, ``net[i]`` is the i-th, ``net[:2]`` a
+    Sequential of the first two (the same blocks, so ``net[:2](X)`` shows what the first two
+    layers make of X), ``len(net)`` their number.
 
     A call that fails part-way (a later layer refusing the shape the earlier ones produced)
     undoes the deferred initializations it had done, so the net is as before the call.
@@ -528,6 +533,8 @@ class Sequential(Block):
                     f"Sequential.add: blocks[{i}] must be a Block (a layer such as nn.Dense), "
                     f"got {type(block).__name__}"
                 )
+            if block is self:
+                raise ValueError(f"Sequential.add: blocks[{i}] is this Sequential itself")
         for block in blocks:
             self._children[str(len(self._children))] = block
 
@@ -547,7 +554,16 @@ class Sequential(Block):
         return x
 
     def __getitem__(self, index):
-        return list(self._children.values())[index]
+        """The block at ``index``; a slice gives a Sequential of those blocks (shared, no copy)."""
+        blocks = list(self._children.values())[index]
+        if not isinstance(index, slice):
+            return blocks
+        net = Sequential()
+        net.add(*blocks)
+        return net
+
+    def __iter__(self):
+        return iter(list(self._children.values()))  # ``for layer in net``: the blocks in order
 
     def __len__(self):
         return len(self._children)

@@ -279,6 +279,18 @@ def _notebook_shell():
     return shell if shell is not None and hasattr(shell, "kernel") else None
 
 
+def _number(name, value):
+    """``value`` (a number, a NumPy scalar or a one-value array) as a float; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, bool)) or np.ndim(value) != 0:
+        raise TypeError(f"Animator.add: {name} must hold numbers (or None), got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"Animator.add: {name} must hold numbers (or None), got {value!r}") from None
+
+
 class Animator:
     """A figure of curves that grow as training goes, redrawn in place: d2l's ``Animator``.
 
@@ -349,17 +361,16 @@ class Animator:
             y: a number (one curve) or a list with one y value per curve; a None leaves
                 that curve without a point this time.
         """
-        ys = list(y) if isinstance(y, (list, tuple, np.ndarray)) else [y]
-        xs = list(x) if isinstance(x, (list, tuple, np.ndarray)) else [x] * len(ys)
+        ys = [y] if y is None or np.ndim(y) == 0 else list(y)
+        xs = [x] * len(ys) if x is None or np.ndim(x) == 0 else list(x)
         n = len(ys) if self.Y is None else len(self.Y)
         if len(ys) != n or len(xs) != n:
             raise ValueError(
                 f"Animator.add: got {len(xs)} x and {len(ys)} y values, expected one per curve "
                 f"({n})"
             )
-        for name, values in (("x", xs), ("y", ys)):
-            if not all(v is None or isinstance(v, numbers.Real) for v in values):
-                raise TypeError(f"Animator.add: {name} must hold numbers (or None), got {values!r}")
+        xs = [_number("x", v) for v in xs]
+        ys = [_number("y", v) for v in ys]
         if len(self.fmts) < n or (self.legend is not None and len(self.legend) != n):
             raise ValueError(
                 f"Animator.add: {n} curves, but {len(self.fmts)} fmts and "
@@ -370,8 +381,8 @@ class Animator:
             self.X, self.Y = [[] for _ in range(n)], [[] for _ in range(n)]
         for i, (a, b) in enumerate(zip(xs, ys)):
             if a is not None and b is not None:
-                self.X[i].append(float(a))
-                self.Y[i].append(float(b))
+                self.X[i].append(a)
+                self.Y[i].append(b)
         self._draw()
         self._show()
 

@@ -55,7 +55,9 @@ def _check_pool2d(func, X, pool_size, mode, strides, padding):
             "so that every window holds at least one value of X"
         )
     if x.shape[-2] == 0 or x.shape[-1] == 0:
-        raise ValueError(f"{func}: X has shape {x.shape}; expected a height and width of at least 1")
+        raise ValueError(
+            f"{func}: X has shape {x.shape}; expected a height and width of at least 1"
+        )
     padded = (x.shape[-2] + 2 * pad[0], x.shape[-1] + 2 * pad[1])
     if pool[0] > padded[0] or pool[1] > padded[1]:
         raise ValueError(
@@ -80,7 +82,8 @@ def pool2d_naive(X, pool_size, mode="max", strides=None, padding=0):
         Y, shape (H_out, W_out) or (N, C, H_out, W_out), with
         ``H_out = (H + 2 * padding - kh) // stride + 1``.
 
-    Not differentiable (it writes plain numbers into Y). Taught in notebook 07.
+    Not differentiable (it writes plain numbers into Y). Notebook 07 writes this loop; the
+    tests check ``pool2d`` against it.
 
     >>> X = np.arange(9.0).reshape(3, 3)
     >>> pool2d_naive(X, 2, strides=1)
@@ -202,6 +205,7 @@ def _max_backward(xp, Y, grad, grad_xp, x_shape, pool, stride, pad, out_hw):
     taken = np.zeros(Y.shape, dtype=bool)  # (..., H_out, W_out)
     hit = np.empty(Y.shape, dtype=bool)
     nan_out = np.isnan(Y)
+    nan_out = nan_out if nan_out.any() else None
     real = None
     if pad != (0, 0):  # which cells of xp are the input, not padding
         real = _pad(np.ones(x_shape[-2:], dtype=bool), pad, False)  # (H + 2ph, W + 2pw)
@@ -209,10 +213,10 @@ def _max_backward(xp, Y, grad, grad_xp, x_shape, pool, stride, pad, out_hw):
                  else itertools.repeat((0, 0, True)))
     for (_, _, value), (_, _, target), (_, _, real_view) in zip(
             _taps(xp, pool, stride, out_hw), _taps(grad_xp, pool, stride, out_hw), real_taps):
-        np.equal(value, Y, out=hit)
-        if nan_out.any():
+        np.equal(value, Y, out=hit)  # this tap holds its window's maximum
+        if nan_out is not None:
             hit |= nan_out & np.isnan(value)
         hit &= real_view
-        hit &= ~taken
+        np.greater(hit, taken, out=hit)  # hit and not taken: no earlier tap had the maximum
         taken |= hit
-        target += np.where(hit, grad, 0)
+        target += grad * hit

@@ -57,9 +57,9 @@ class Trainer:
     Dividing by ``batch_size`` turns the gradient of the *sum* of the losses, which
     ``backward()`` computes, into the gradient of their mean.
 
-    >>> from d2lmini import autograd, nn
+    >>> from d2lmini import autograd, init, nn
     >>> layer = nn.Dense(1, in_units=2, use_bias=False)
-    >>> layer.initialize(init=__import__("d2lmini").init.Constant(1.0))
+    >>> layer.initialize(init=init.Constant(1.0))
     >>> trainer = Trainer(layer.collect_params(), "sgd", {"learning_rate": 0.1})
     >>> with autograd.record():
     ...     l = layer(np.array([[1.0, 2.0], [3.0, 4.0]]))  # (2, 1): one output per example

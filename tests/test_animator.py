@@ -45,6 +45,9 @@ def test_one_curve_and_per_curve_x():
     two = Animator()
     two.add([1, 10], [5.0, 6.0])
     assert [x for _, x, _ in shown(two)] == [[1], [10]]
+    scalars = Animator()  # what a training loop has at hand: NumPy scalars, 0-d arrays
+    scalars.add(np.int64(1), (np.float32(0.5), np.array(0.25)))
+    assert scalars.Y == [[0.5], [0.25]] and all(type(v) is float for v in scalars.Y[1])
 
 
 def test_the_figure_is_not_left_to_pyplot():
@@ -77,6 +80,8 @@ def test_add_errors_leave_the_data_unchanged():
         animator.add(2, (1, 2, 3))
     with pytest.raises(TypeError, match="y must hold numbers"):
         animator.add(2, ("x", 1))
+    with pytest.raises(TypeError, match="x must hold numbers"):
+        animator.add("2", (1, 1))
     assert animator.Y == [[0.5], [0.6]]
     assert len(animator.axes[0].lines) == 2
 

@@ -1,4 +1,4 @@
-"""d2lmini.data.digits: scikit-learn's digits, read without importing scikit-learn, on a fixed split."""
+"""d2lmini.data.digits: scikit-learn's digits, read without importing it, on a fixed split."""
 import subprocess
 import sys
 

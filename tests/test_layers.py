@@ -61,7 +61,8 @@ def test_activations_keep_nan_and_dtype(name):
 def test_unknown_activation_names_the_choices():
     for make in (lambda: nn.Activation("softmax"), lambda: nn.Dense(3, activation="Relu"),
                  lambda: nn.Conv2D(3, 3, activation=np.tanh)):
-        with pytest.raises(ValueError, match=r"activation must be one of \['relu', 'sigmoid', 'tanh'\]"):
+        with pytest.raises(ValueError,
+                           match=r"activation must be one of \['relu', 'sigmoid', 'tanh'\]"):
             make()
 
 
@@ -121,10 +122,10 @@ def test_dense_matches_torch_linear():
 
 def test_dense_repr():
     layer = nn.Dense(10, activation="relu")
-    assert repr(layer) == "Dense(None -> 10, relu)"
+    assert repr(layer) == "Dense(None -> 10, Activation(relu))"  # gluon's
     layer.initialize(seed=0)
     layer(np.ones((1, 3)))
-    assert repr(layer) == "Dense(3 -> 10, relu)"
+    assert repr(layer) == "Dense(3 -> 10, Activation(relu))"
 
 
 @pytest.mark.parametrize("make, error, message", [
@@ -138,7 +139,8 @@ def test_dense_bad_arguments(make, error, message):
 
 
 @pytest.mark.parametrize("x, message", [
-    (np.ones((2, 5)), r"x of shape \(2, 5\) has 5 features, but this layer's weight \(3, 4\) expects 4"),
+    (np.ones((2, 5)),
+     r"x of shape \(2, 5\) has 5 features, but this layer's weight \(3, 4\) expects 4"),
     (np.ones(4), r"x must have a batch axis and at least one more, got shape \(4,\)"),
     (np.ones((2, 0)), r"x of shape \(2, 0\) has no features"),
 ])
@@ -190,10 +192,12 @@ def test_pool_layers_check_their_arguments(layer):
     name = layer.__name__
     with pytest.raises(ValueError, match=rf"{name}: pool_size must be positive"):
         layer(0)
-    with pytest.raises(ValueError, match=rf"{name}: padding \(2, 2\) must be smaller than pool_size"):
+    with pytest.raises(ValueError, match=rf"{name}: padding \(2, 2\) must be smaller than"):
         layer(2, padding=2)
     with pytest.raises(ValueError, match=rf"{name}: x must be 4-D .* got shape \(4, 4\)"):
         layer()(np.ones((4, 4)))
+    with pytest.raises(ValueError, match=rf"{name}: the pool of height x width \(3, 3\) is larger"):
+        layer(3)(np.ones((1, 1, 2, 2)))
 
 
 def test_pool_layer_repr():
@@ -235,7 +239,8 @@ def test_sequential_feeds_each_block_the_last_output():
     net.initialize(seed=0)
     X = np.random.default_rng(0).random((4, 1, 8, 8))
     out = X
-    for block in [net[i] for i in range(len(net))]:
+    assert [type(block) for block in net] == [type(net[i]) for i in range(len(net))]
+    for block in net:
         out = block(out)
     np.testing.assert_array_equal(net(X), out)
     assert out.shape == (4, 10)
@@ -275,9 +280,12 @@ def test_a_call_failing_part_way_undoes_its_deferred_initializations():
 
 def test_sequential_add_checks_every_block_first():
     net = nn.Sequential()
-    with pytest.raises(TypeError, match=r"Sequential.add: blocks\[1\] must be a Block .* got function"):
+    with pytest.raises(TypeError,
+                       match=r"Sequential.add: blocks\[1\] must be a Block .* got function"):
         net.add(nn.Dense(2), d2lmini.relu)
     assert len(net) == 0
+    with pytest.raises(ValueError, match=r"blocks\[0\] is this Sequential itself"):
+        net.add(net)
 
 
 def test_sequential_gradients_against_central_differences():
@@ -301,6 +309,17 @@ def test_sequential_gradients_against_central_differences():
         numeric = autograd.numerical_grad(f, saved)[0]
         p.data()[...] = saved
         np.testing.assert_allclose(p.grad(), numeric, rtol=1e-5, atol=1e-8, err_msg=p.name)
+
+
+def test_a_slice_of_a_sequential_is_a_sequential_of_the_same_blocks():
+    net = lenet()
+    net.initialize(seed=0)
+    X = np.random.default_rng(0).random((2, 1, 8, 8))
+    head = net[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[1] is net[1]
+    np.testing.assert_array_equal(head(X), net[1](net[0](X)))
+    np.testing.assert_array_equal(net[2:](head(X)), net(X))
+    assert list(net[4:].collect_params()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
 
 
 def test_sequential_repr():

@@ -93,7 +93,8 @@ def test_labels_may_be_floats_or_a_column():
 
 @pytest.mark.parametrize("pred, label, message", [
     (np.ones((3, 4)), [0, 1], r"label has shape \(2,\) and dtype int64, expected 3 class indices"),
-    (np.ones((3, 4)), [0, 1, 4], r"label holds values from 0 to 4, expected class indices from 0 to 3"),
+    (np.ones((3, 4)), [0, 1, 4],
+     r"label holds values from 0 to 4, expected class indices from 0 to 3"),
     (np.ones((3, 4)), [0, -1, 2], r"label holds values from -1 to 2"),
     (np.ones((3, 4)), [0.5, 1, 2], r"label holds non-integer values"),
     (np.ones((3, 4)), ["a", "b", "c"], r"label has shape \(3,\) and dtype <U1"),

@@ -81,7 +81,8 @@ def test_learning_rate_can_change():
 
 
 @pytest.mark.parametrize("args, error, message", [
-    (("adam", {"learning_rate": 0.1}), ValueError, r"optimizer must be one of \['sgd'\], got 'adam'"),
+    (("adam", {"learning_rate": 0.1}), ValueError,
+     r"optimizer must be one of \['sgd'\], got 'adam'"),
     (("sgd", {"lr": 0.1}), ValueError, r"unknown option\(s\) \['lr'\] for optimizer 'sgd'; "
                                        r"expected some of \['learning_rate', 'momentum', 'wd'\]"),
     (("sgd", {"learning_rate": -1}), ValueError, r"learning_rate must be in \(0, inf\), got -1.0"),
