@@ -1,4 +1,4 @@
-# make lab | test | notebooks | navigation | student | html | bench | clean
+# make lab | test | notebooks | navigation | student | html | lite | test-browser | bench | clean
 # Everything runs in .venv; a stamp file per extras set re-installs only
 # when pyproject.toml changes.
 
@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test notebooks navigation student html bench clean
+.PHONY: lab test notebooks navigation student html lite test-browser bench clean
 
 # The server's root is the repository, so the notebooks' links to README.md work; the file
 # browser opens on notebooks/. --allow-root only for root, as in a container.
@@ -28,6 +28,14 @@ student: $(VENV)/.stamp-test
 html: $(VENV)/.stamp-test
 	$(BIN)/python tools/site.py
 
+# The JupyterLite site in build/lite (downloads cached in build/cache; see tools/lite.py).
+lite: $(VENV)/.stamp-lite
+	$(BIN)/python tools/lite.py
+
+# Both sites in Debian's headless Chromium (apt-get install chromium chromium-driver).
+test-browser: $(VENV)/.stamp-browser lite html
+	D2LMINI_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
 bench: $(VENV)/.stamp-bench
 	MPLBACKEND=Agg $(BIN)/python -m benchmarks
 
@@ -40,6 +48,14 @@ $(VENV)/.stamp-lab: pyproject.toml | $(BIN)/python
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+$(VENV)/.stamp-lite: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test,lite]'
+	touch $@
+
+$(VENV)/.stamp-browser: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test,lite,browser]'
 	touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
