@@ -1,4 +1,4 @@
-# make lab | test | notebooks | navigation | student | html | bench | clean
+# make lab | test | notebooks | navigation | student | html | lite | test-browser | bench | clean
 # Everything runs in .venv; a stamp file per extras set re-installs only
 # when pyproject.toml changes.
 #
@@ -11,7 +11,7 @@ CONSTRAINTS ?=
 PIP_INSTALL = $(BIN)/python -m pip install $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 BIN := $(VENV)/bin
 
-.PHONY: lab test notebooks navigation student html bench clean
+.PHONY: lab test notebooks navigation student html lite test-browser bench clean
 
 # The server's root is the repository, so the notebooks' links to README.md work; the file
 # browser opens on notebooks/. --allow-root only for root, as in a container.
@@ -33,6 +33,14 @@ student: $(VENV)/.stamp-test
 html: $(VENV)/.stamp-test
 	$(BIN)/python tools/site.py
 
+# The JupyterLite site in build/lite (downloads cached in build/cache; see tools/lite.py).
+lite: $(VENV)/.stamp-lite
+	$(BIN)/python tools/lite.py
+
+# Both sites in Debian's headless Chromium (apt-get install chromium chromium-driver).
+test-browser: $(VENV)/.stamp-browser lite html
+	D2LMINI_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
 bench: $(VENV)/.stamp-bench
 	MPLBACKEND=Agg $(BIN)/python -m benchmarks
 
@@ -45,6 +53,14 @@ $(VENV)/.stamp-lab: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 
 $(VENV)/.stamp-test: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(PIP_INSTALL) -e '.[test]'
+	touch $@
+
+$(VENV)/.stamp-lite: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test,lite]'
+	touch $@
+
+$(VENV)/.stamp-browser: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test,lite,browser]'
 	touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
