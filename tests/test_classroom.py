@@ -435,6 +435,10 @@ def exercises(nb):
     found = []
     for i, cell in enumerate(nb.cells):
         lines = cell.source.splitlines() if cell.cell_type == "markdown" else []
+        lines = [] if tagged(cell, "answer") else lines  # a model answer opens and closes nothing
+        fences = [k for k, line in enumerate(lines) if re.match(r"\s{0,3}(```|~~~)", line)]
+        for start, end in zip(fences[::2], fences[1::2] + [len(lines)]):  # no code blocks
+            lines[start:end + 1] = [""] * (min(end + 1, len(lines)) - start)
         if cell.source.startswith("<!-- navigation -->"):
             lines = ["## navigation"]
         for line in lines:

@@ -100,6 +100,17 @@ def test_tags_that_cannot_be_graded_fail_loudly(cells, message):
         run_notebooks.nbgrader_metadata(nbformat.v4.new_notebook(cells=cells), "bad.ipynb")
 
 
+def test_code_blocks_and_model_answers_open_and_close_no_exercise():
+    new = nbformat.v4
+    nb = new.new_notebook(cells=[
+        new.new_markdown_cell("### Exercise 1.2: A\n\n```\n# # #\n## not a heading\n```"),
+        new.new_markdown_cell("# # . #\n# # # #", metadata={"tags": ["answer"]}),
+        new.new_code_cell("x", metadata={"tags": ["self-check"]}),
+    ])
+    assert [d and d["grade_id"] for d in run_notebooks.nbgrader_metadata(nb)] == [
+        None, "ex-1-2-answer", "ex-1-2-check"]
+
+
 # (b), (c) a course in real nbgrader ----------------------------------------------------------
 
 

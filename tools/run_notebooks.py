@@ -49,6 +49,20 @@ ROLES = {
 }
 
 
+FENCE = re.compile(r"^\s{0,3}(```|~~~)")  # opens or closes a fenced code block in markdown
+
+
+def headings(markdown):
+    """The heading lines of a markdown source, less the lines of its fenced code blocks."""
+    found, fenced = [], False
+    for line in markdown.splitlines():
+        if FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            found.append(line)
+    return found
+
+
 class TagError(ValueError):
     """A classroom tag that cannot be turned into nbgrader metadata."""
 
@@ -88,8 +102,8 @@ def nbgrader_metadata(nb, name="notebook"):
     derived, exercise, seen = [], None, {}
     for index, cell in enumerate(nb.cells, start=1):
         where = f"{name}, cell {index} (id {cell.get('id', '?')})"
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+        if cell.cell_type == "markdown" and "answer" not in cell.metadata.get("tags", []):
+            for line in headings(cell.source):
                 match = EXERCISE.match(line)
                 if match:
                     exercise = "ex-{}-{}".format(*match.groups())
