@@ -345,30 +345,45 @@ def png_outputs(nb):
 
 
 def check_site(paths, out):
-    """Every page exists, is in the index, links to its neighbours, shows every figure, reads offline."""
+    """Every page exists, is in the index (with a line on what it teaches and a thumbnail),
+    links to its neighbours and to the same notebook in the JupyterLite site, shows every
+    figure, reads offline (MathJax copied into the site, nothing from the network)."""
     subprocess.run([sys.executable, "tools/site.py", "--out", str(out), *map(str, paths)],
                    cwd=ROOT, check=True, capture_output=True)
     index = (out / "index.html").read_text(encoding="utf-8")
     names = [f"{path.stem}.html" for path in paths]
+    lite = "../lite/lab/index.html?path="  # tools/site.py's default --lite-url
+    assert (out / "mathjax" / "MathJax.js").is_file()
     for i, (path, name) in enumerate(zip(paths, names)):
         nb = read(path)
         title = next(line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
                      for line in c.source.splitlines() if line.startswith("# "))
-        assert f'<a href="{name}">' in index
+        assert re.search(rf'<a class="title" href="{re.escape(name)}">', index)
         assert html.escape(title.replace("`", "")) in re.sub(r"<[^>]+>", "", index)
+        entry = index.split(f'class="title" href="{name}"')[1].split("</li>")[0]
+        assert re.search(r"<p>\S[^<]*(?:<code>[^<]*</code>[^<]*)*[.!?]</p>", entry), entry
+        assert f'href="{lite}notebooks/{path.name}"' in entry
+        assert f'href="{lite}student/{path.name}"' in entry
+        if png_outputs(nb):
+            assert (out / "thumbs" / f"{path.stem}.png").read_bytes().startswith(b"\x89PNG")
+            assert f'src="thumbs/{path.stem}.png"' in index
         page = (out / name).read_text(encoding="utf-8")
         # each link twice: in the navigation bar at the top and at the bottom
         assert re.findall(r'<a href="([^"]+)" rel="prev">', page) == names[i - 1:i] * 2 * (i > 0)
         assert re.findall(r'<a href="([^"]+)" rel="next">', page) == names[i + 1:i + 2] * 2
         assert page.count('<a href="index.html">Contents</a>') == page.count(">Contents</a>") == 2
+        assert page.count(f'href="{lite}notebooks/{path.name}"') == 2
         figures = re.findall(r'<img\b[^>]*\ssrc="data:image/png;base64,', page)
         pngs = png_outputs(nb)
         assert len(figures) == pngs, f"{name}: {len(figures)} figures for {pngs} PNG outputs"
-        assert not re.findall(r'href="[^"]*\.ipynb', page), f"{name}: links to notebooks, not pages"
+        assert not re.findall(rf'href="(?!{re.escape(lite)})[^"]*\.ipynb', page), \
+            f"{name}: links to notebooks, not pages"
+        assert re.search(r'<script defer(?:="")? src="mathjax/MathJax\.js\?', page)
         for tag in re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", page):
             if re.search(r'\s(?:src|href)="(?:https?:)?//', tag):  # fetched from the network
-                assert tag.startswith("<script") and re.search(r"\s(?:defer|async)\b", tag), \
-                    f"{name}: the page waits for the network to show: {tag}"
+                assert tag.startswith("<script") and "require" in tag \
+                    and re.search(r"\s(?:defer|async)\b", tag), \
+                    f"{name}: the page fetches from the network: {tag}"
 
 
 def test_site_from_the_fixture(tmp_path):
