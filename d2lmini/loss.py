@@ -121,7 +121,11 @@ class SoftmaxCrossEntropyLoss(Loss):
                     f"{shape}, with sparse_label=False (one distribution per example)"
                 )
             return dense
-        labels = np.asarray(unwrap(label))
+        try:
+            labels = np.asarray(unwrap(label))
+        except ValueError:  # NumPy's "inhomogeneous shape"
+            raise ValueError(f"{name}: label must be an array or a flat list of class indices, "
+                             f"got a ragged {type(label).__name__}") from None
         if labels.dtype.kind not in "iuf" or labels.size != n or labels.ndim > 2 or (
                 labels.ndim == 2 and labels.shape[1] != 1):
             raise ValueError(

@@ -169,7 +169,14 @@ def _check_int(func, name, value, minimum):
 
 
 def _check_examples(func, X, y):
-    X, y = np.asarray(unwrap(X)), np.asarray(unwrap(y))
+    arrays = []
+    for name, value in (("X", X), ("y", y)):
+        try:
+            arrays.append(np.asarray(unwrap(value)))
+        except ValueError:  # NumPy's "inhomogeneous shape"
+            raise ValueError(f"{func}: {name} must be an array or nested lists of equal lengths, "
+                             f"got a ragged {type(value).__name__}") from None
+    X, y = arrays
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(
             f"{func}: X and y must hold the same number of examples along their first axis, "
@@ -270,6 +277,12 @@ def evaluate_accuracy(net, X, y, batch_size=256):
     Returns:
         The fraction of the N examples classified correctly, a Python float: a count over a
         fixed set, so it is the same on every machine.
+
+    >>> def net(X):  # scores that pick the class of the larger of two features
+    ...     return X
+    >>> evaluate_accuracy(net, np.array([[0.0, 1.0], [2.0, 1.0], [3.0, 4.0]]), [1, 0, 0],
+    ...                   batch_size=2)
+    0.6666666666666666
 
     Taught in notebook 08.
     """

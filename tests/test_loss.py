@@ -100,6 +100,9 @@ def test_labels_may_be_floats_or_a_column():
     (np.ones((3, 4)), ["a", "b", "c"], r"label has shape \(3,\) and dtype <U1"),
     (np.ones(4), [0], r"pred must be 2-D \(batch, classes\).*got shape \(4,\)"),
     (np.ones((2, 0)), [0, 0], r"pred must be 2-D .* at least one class"),
+    (np.ones((2, 3)), [[0], [1, 2]], r"label must be an array or a flat list of class indices, "
+                                     r"got a ragged list"),
+    (np.ones((2, 3)), [0, np.nan], r"label holds non-integer values"),
 ])
 def test_cross_entropy_errors(pred, label, message):
     with pytest.raises(ValueError, match="SoftmaxCrossEntropyLoss: " + message):

@@ -155,6 +155,8 @@ def test_batches_are_seeded():
     ((np.ones(3), np.ones(3), 2.0), {}, TypeError, r"batch_size must be an int, got 2.0"),
     ((np.ones(3), np.ones(3), 2), {"seed": -1}, ValueError, r"seed must be at least 0"),
     ((np.ones(3), np.ones(3), 2), {"seed": "a"}, TypeError, r"seed must be an int"),
+    (([[1, 2], [3]], np.ones(2), 2), {}, ValueError,
+     r"X must be an array or nested lists of equal lengths, got a ragged list"),
 ])
 def test_batches_errors_come_at_the_call(args, kwargs, error, message):
     with pytest.raises(error, match="batches: " + message):
