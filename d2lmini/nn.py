@@ -399,8 +399,8 @@ _ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}
 class Activation(Block):
     """Apply an activation function by name: ``'relu'``, ``'sigmoid'`` or ``'tanh'``.
 
-    The same functions as :func:`d2lmini.relu` and friends, as a layer for ``Sequential``.
-    Taught in notebook 08.
+    The same functions as :func:`d2lmini.relu` and friends, as a layer for ``Sequential``;
+    ``Dense`` and ``Conv2D`` make one for their ``activation=`` argument (notebook 08's LeNet).
 
     >>> Activation("relu")(np.array([[-1.0, 2.0]]))
     array([[0., 2.]])

@@ -3,10 +3,12 @@
 A docstring in d2lmini/ may say where a learner meets the function, class or module: "Taught in
 notebook 02", "Used in notebooks 01-04", "Taught in notebooks 02 and 04; used in 03 too". Each
 notebook so named must exist and its code must use the thing: the function's or class's name as
-a word (`corr2d(`, `nn.Conv2D(`), a module's name before an attribute (`autograd.record()`).
+a word (`corr2d(`, `nn.Conv2D(`), a module's name before an attribute (`autograd.record()`) or a name it exports
+(`d2lmini.pool2d(` for pool.py).
 """
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -49,8 +51,10 @@ def code(number):
 
 
 def uses(source, kind, name):
-    if kind == "module":
-        return re.search(rf"\b{name}\.\w|^\s*from d2lmini\.{name} import", source, re.M)
+    if kind == "module":  # the module by name, or one of the names it exports
+        exported = getattr(importlib.import_module(f"d2lmini.{name}"), "__all__", [])
+        return (re.search(rf"\b{name}\.\w|^\s*from d2lmini\.{name} import", source, re.M)
+                or any(re.search(rf"\b{item}\b", source) for item in exported))
     return re.search(rf"\b{name}\b", source)
 
 
