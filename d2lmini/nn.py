@@ -262,8 +262,10 @@ class ParameterDict:
             param._apply_init(plan, stacklevel)  # the warning points at the caller's line
 
     def zero_grad(self):
+        """Set every gradient to zeros; a parameter not drawn yet has none and is skipped (gluon)."""
         for param in self.values():
-            param.zero_grad()
+            if param._data is not None:
+                param.zero_grad()
 
     def __repr__(self):
         lines = "".join(f"\n  {name}: {param!r}" for name, param in self.items())

@@ -322,6 +322,11 @@ def loss_curve(losses, labels=None, xlabel="step", ylabel="loss", logy=False, ax
         where = [f"losses[{k!r}]" for k in losses]
     elif len(losses) and np.ndim(losses[0]) == 1:
         curves = list(losses)
+        if labels is not None and (isinstance(labels, str) or not isinstance(labels, Iterable)):
+            raise TypeError(
+                f"loss_curve: {len(curves)} loss sequences take a list of {len(curves)} labels, "
+                f"got {labels!r:.60}"
+            )
         names = [None] * len(curves) if labels is None else list(labels)
         where = [f"losses[{i}]" for i in range(len(curves))]
         if len(names) != len(curves):

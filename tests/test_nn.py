@@ -625,3 +625,13 @@ def test_a_child_replaced_by_none_or_deleted_leaves_collect_params(remove):
     block.initialize(seed=0)  # and initialize() does not reach the removed child
     block.first = nn.Conv2D(2, 1, in_channels=1)  # a new child takes the name again
     assert "first.weight" in block.collect_params()
+
+
+def test_zero_grad_of_a_block_skips_parameters_not_drawn_yet():
+    layer = nn.Conv2D(1, 2)
+    layer.initialize(seed=0)  # the weight waits for the first input, the bias is drawn
+    layer.bias.grad()[...] = 5.0
+    layer.collect_params().zero_grad()
+    np.testing.assert_array_equal(layer.bias.grad(), 0.0)
+    with pytest.raises(DeferredInitializationError):
+        layer.weight.zero_grad()  # asked of the one parameter, it says why it cannot

@@ -279,3 +279,9 @@ def test_loss_curve_closes_its_figure_when_drawing_fails(no_new_figure, monkeypa
     monkeypatch.setattr(Axes, "plot", fail)
     with pytest.raises(RuntimeError, match="plot failed"):
         loss_curve([1.0, 2.0])
+
+
+@pytest.mark.parametrize("labels", ["ab", 5])
+def test_loss_curve_several_sequences_need_a_list_of_labels(labels, no_new_figure):
+    with pytest.raises(TypeError, match=r"loss_curve: 2 loss sequences take a list of 2 labels"):
+        loss_curve([[1.0, 2.0], [3.0, 4.0]], labels=labels)

