@@ -1,7 +1,8 @@
 """Every notebook of the JupyterLite site (build/lite, `make lite`) runs in headless Chromium.
 
-For each lesson and each student copy: open it, clear its outputs, run every cell, and
-compare with the outputs stored in it (which are the lesson's, from `make notebooks`):
+For each lesson and each student copy: open it, clear its outputs, run every cell in turn (as
+Shift+Enter does; see the README on Run All), and compare with the outputs stored in it (the
+lesson's, from `make notebooks`):
 - no cell errors, except a cell tagged `raises-exception`, which must raise the stored
   error (in a student copy: a `solution` cell raises NotImplementedError or, where the stub
   is a function's body, nothing, and every self-check raises);
@@ -203,7 +204,7 @@ def test_notebook_runs_in_jupyterlite(driver, served, folder, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SCREENSHOTS / f"lite-{folder}-{Path(name).stem}.png"))
     TIMES.append((f"{path}: kernel start", result["start"]))
-    TIMES.append((f"{path}: run all cells", result["run"]))
+    TIMES.append((f"{path}: run every cell", result["run"]))
     ran = result["notebook"]
     NEAR.clear()
     problems = problems_of(stored, ran, result["loaded"], student=(folder == "student"))
