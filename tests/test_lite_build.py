@@ -86,3 +86,14 @@ def test_browser_copy_installs_d2lmini_before_the_first_code_cell():
     assert "%pip install -q d2lmini" in copy.cells[1].source
     assert copy.cells[2].source == "import d2lmini"
     nbformat.validate(copy)
+
+
+def test_a_notebook_that_calls_digits_loads_scikit_learn_first():
+    """digits() finds scikit-learn's data without importing it; in the browser a cell must
+    import scikit-learn for Pyodide to load it, so the install cell does it, only where needed."""
+    assert lite.found_without_import() == {"digits": {"sklearn"}}
+    calls = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("X = data.digits()")])
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("X = data.stripes()")])
+    first = lambda nb: next(c for c in lite.lite_copy(nb).cells if c.cell_type == "code").source
+    assert "import sklearn" in first(calls)
+    assert "sklearn" not in first(other)

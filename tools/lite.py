@@ -269,6 +269,53 @@ def pyodide_distribution(target, modules):
     return shipped, available
 
 
+def found_without_import():
+    """{public d2lmini function: modules it finds without importing them}.
+
+    `data.digits` locates scikit-learn's data file with `importlib.util.find_spec("sklearn")`,
+    so that `import d2lmini` stays light. In the browser Pyodide loads a package only when a
+    cell imports it, so the notebook's first cell must import such a module for it to be found.
+    A function counts if it calls find_spec with a literal name, directly or through functions
+    of its own module.
+    """
+    found = {}
+    for path in sorted((ROOT / "d2lmini").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+        finds, calls = {}, {}
+        for name, node in functions.items():
+            found_calls = [call for call in ast.walk(node) if isinstance(call, ast.Call)]
+            finds[name] = {call.args[0].value.split(".")[0] for call in found_calls
+                           if getattr(call.func, "attr", getattr(call.func, "id", None))
+                           == "find_spec" and call.args and isinstance(call.args[0], ast.Constant)
+                           and isinstance(call.args[0].value, str)}
+            calls[name] = {call.func.id for call in found_calls
+                           if isinstance(call.func, ast.Name) and call.func.id in functions}
+        changed = True
+        while changed:  # through the module's own helpers: digits -> _digits_file
+            changed = False
+            for name in functions:
+                for callee in calls[name]:
+                    if not finds[callee] <= finds[name]:
+                        finds[name] |= finds[callee]
+                        changed = True
+        for name, modules in finds.items():
+            if modules and not name.startswith("_"):
+                found.setdefault(name, set()).update(modules)
+    return found
+
+
+def install_source(nb):
+    """The first cell of a notebook in the site: install d2lmini, then import what d2lmini
+    functions the notebook calls find without importing (see found_without_import)."""
+    code = "\n".join(code_of(cell.source) for cell in nb.cells if cell.cell_type == "code")
+    modules = sorted({module for function, found in found_without_import().items()
+                      if re.search(rf"\b{function}\(", code) for module in found})
+    lines = [f"import {module}  # d2lmini finds it without importing it: load it here"
+             for module in modules]
+    return "\n".join([INSTALL_SOURCE, *lines])
+
+
 def lite_copy(nb):
     """The notebook for the site: Pyodide's kernel, a cell installing d2lmini first."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
@@ -276,7 +323,7 @@ def lite_copy(nb):
     nb.metadata["language_info"] = {"name": "python"}
     first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"),
                       len(nb.cells))
-    install = nbformat.v4.new_code_cell(INSTALL_SOURCE, id=INSTALL_CELL_ID)
+    install = nbformat.v4.new_code_cell(install_source(nb), id=INSTALL_CELL_ID)
     install.metadata["d2lmini"] = {"lite": "install"}
     nb.cells.insert(first_code, install)
     return nb
