@@ -66,7 +66,11 @@ def driver():
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=chromedriver)
     chrome = webdriver.Chrome(service=service, options=options)
-    chrome.set_script_timeout(300)
+    # A notebook may run for minutes on a loaded machine: the script may take 600 s, and the
+    # client waits longer than that for chromedriver's answer (its default, 120 s, cut off a
+    # run of notebook 04 under load with a bare ReadTimeoutError).
+    chrome.set_script_timeout(600)
+    chrome.command_executor.client_config.timeout = 900
     yield chrome
     chrome.quit()
 
