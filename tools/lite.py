@@ -38,6 +38,7 @@ build environment (`pip install jupyterlab_widgets` beside jupyterlite-core), wh
 import argparse
 import ast
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -169,18 +170,23 @@ def imported_modules(source, where):
         tree = ast.parse(source)
     except SyntaxError as error:
         raise BuildError(f"{where}: cannot parse: {error}") from None
-    names = set()
+    names = set(named_in_calls(tree, ("import_module", "files", "find_spec")))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
-        elif (isinstance(node, ast.Call) and node.args
-              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
-              and getattr(node.func, "attr", getattr(node.func, "id", None))
-              in ("import_module", "files", "find_spec")):
-            names.add(node.args[0].value.split(".")[0])
     return names
+
+
+def named_in_calls(tree, functions):
+    """Top-level module names passed as a literal first argument to calls of `functions`
+    (by name or as an attribute: `find_spec("sklearn")`, `importlib.import_module("x.y")`)."""
+    for call in ast.walk(tree):
+        if (isinstance(call, ast.Call) and call.args
+                and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
+                and getattr(call.func, "attr", getattr(call.func, "id", None)) in functions):
+            yield call.args[0].value.split(".")[0]
 
 
 def needed_modules(notebooks):
@@ -269,6 +275,7 @@ def pyodide_distribution(target, modules):
     return shipped, available
 
 
+@functools.cache  # d2lmini's sources are read once per build, not once per notebook copy
 def found_without_import():
     """{public d2lmini function: modules it finds without importing them}.
 
@@ -284,13 +291,9 @@ def found_without_import():
         functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
         finds, calls = {}, {}
         for name, node in functions.items():
-            found_calls = [call for call in ast.walk(node) if isinstance(call, ast.Call)]
-            finds[name] = {call.args[0].value.split(".")[0] for call in found_calls
-                           if getattr(call.func, "attr", getattr(call.func, "id", None))
-                           == "find_spec" and call.args and isinstance(call.args[0], ast.Constant)
-                           and isinstance(call.args[0].value, str)}
-            calls[name] = {call.func.id for call in found_calls
-                           if isinstance(call.func, ast.Name) and call.func.id in functions}
+            finds[name] = set(named_in_calls(node, ("find_spec",)))
+            calls[name] = {call.func.id for call in ast.walk(node) if isinstance(call, ast.Call)
+                           and isinstance(call.func, ast.Name) and call.func.id in functions}
         changed = True
         while changed:  # through the module's own helpers: digits -> _digits_file
             changed = False
