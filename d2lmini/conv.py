@@ -17,6 +17,8 @@ Performance Convolutional Neural Networks for Document Processing" (2006).
 import numpy as np
 
 from .autograd import Tensor, as_array, taped
+from .im2col import conv2d_backward as _conv2d_backward
+from .im2col import conv2d_forward as _conv2d_forward
 
 __all__ = ["corr2d_naive", "corr2d", "conv2d_naive", "conv2d", "conv2d_grad"]
 
@@ -214,92 +216,6 @@ def _output_hw(padded_hw, kernel_hw, stride):
     return tuple((p - k) // s + 1 for p, k, s in zip(padded_hw, kernel_hw, stride))
 
 
-def _im2col(x, kernel_hw, stride, pad):
-    """Gather every window of ``x`` into a column of one matrix (one copy per kernel tap).
-
-    Column ``n*H*W + i*W + j`` holds the (C, kh, kw) window under output pixel (i, j) of
-    image n, so one matrix product with the (C_out, C*kh*kw) weights computes every output.
-    """
-    N, C, H_in, W_in = x.shape
-    (kh, kw), (sh, sw) = kernel_hw, stride
-    xp = np.zeros((C, N, H_in + 2 * pad[0], W_in + 2 * pad[1]), dtype=x.dtype)  # (C, N, Hp, Wp)
-    xp[:, :, pad[0]:pad[0] + H_in, pad[1]:pad[1] + W_in] = x.transpose(1, 0, 2, 3)
-    H, W = _output_hw(xp.shape[2:], kernel_hw, stride)
-    cols = np.empty((C, kh, kw, N, H, W), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = xp[:, :, i:i + sh * (H - 1) + 1:sh, j:j + sw * (W - 1) + 1:sw]
-    return cols.reshape(C * kh * kw, N * H * W)  # (C*kh*kw, N*H_out*W_out)
-
-
-def _col2im(cols, x_shape, kernel_hw, stride, pad):
-    """The adjoint of ``_im2col``: add every column back onto the window it came from.
-
-    This is how the input gradient spreads each output's gradient over the window it read.
-    """
-    N, C, H_in, W_in = x_shape
-    (kh, kw), (sh, sw) = kernel_hw, stride
-    xp = np.zeros((C, N, H_in + 2 * pad[0], W_in + 2 * pad[1]), dtype=cols.dtype)  # (C, N, Hp, Wp)
-    H, W = _output_hw(xp.shape[2:], kernel_hw, stride)
-    cols = cols.reshape(C, kh, kw, N, H, W)
-    for i in range(kh):
-        for j in range(kw):
-            xp[:, :, i:i + sh * (H - 1) + 1:sh, j:j + sw * (W - 1) + 1:sw] += cols[:, i, j]
-    x = xp[:, :, pad[0]:pad[0] + H_in, pad[1]:pad[1] + W_in]  # (C, N, H_in, W_in)
-    return np.ascontiguousarray(x.transpose(1, 0, 2, 3))  # (N, C, H_in, W_in)
-
-
-_CHUNK_BYTES = 3 << 19  # im2col matrix per batch chunk (1.5 MB): small enough to stay in cache
-
-
-def _batch_chunks(x, kernel_hw, out_hw):
-    """Slices of the batch whose im2col matrices take about ``_CHUNK_BYTES`` each.
-
-    Working a few images at a time lets each matrix be used while it is still in the CPU cache
-    (about twice as fast as one matrix for the whole batch, which goes out to memory).
-    """
-    per_image = x.shape[1] * kernel_hw[0] * kernel_hw[1] * out_hw[0] * out_hw[1] * x.itemsize
-    step = max(1, _CHUNK_BYTES // per_image)
-    return [slice(start, start + step) for start in range(0, x.shape[0], step)]
-
-
-def _conv2d_forward(x, w, stride, pad):
-    """conv2d without bias on checked arrays, a chunk of the batch at a time."""
-    (N, _, H_in, W_in), C_out = x.shape, w.shape[0]
-    H, W = _output_hw((H_in + 2 * pad[0], W_in + 2 * pad[1]), w.shape[2:], stride)
-    Y = np.empty((N, C_out, H, W), dtype=x.dtype)
-    if C_out == 0:  # no kernels: an empty result (as NumPy's matmul gives)
-        return Y
-    for part in _batch_chunks(x, w.shape[2:], (H, W)):
-        cols = _im2col(x[part], w.shape[2:], stride, pad)  # (C_in*kh*kw, n*H*W)
-        out = w.reshape(C_out, cols.shape[0]) @ cols  # (C_out, n*H*W)
-        Y[part] = out.reshape(C_out, -1, H, W).transpose(1, 0, 2, 3)  # (n, C_out, H, W)
-    return Y
-
-
-def _conv2d_backward(x, w, grad, stride, pad, need_x=True):
-    """The three gradients of conv2d, a chunk of the batch at a time.
-
-    Each chunk's im2col matrix is built again rather than kept from the forward pass: that
-    costs little and keeps no large matrix alive between the passes. The products are written
-    in the orientation OpenBLAS runs fastest for these shapes. With ``need_x`` false the input
-    gradient, half of the work, is skipped (returned as None): training a layer needs only the
-    gradients of its weight and bias.
-    """
-    C_out = w.shape[0]
-    w2 = w.reshape(C_out, int(np.prod(w.shape[1:])))  # (C_out, C_in*kh*kw)
-    grad_w = np.zeros_like(w2)
-    grad_x = np.empty_like(x) if need_x else None
-    for part in _batch_chunks(x, w.shape[2:], grad.shape[2:]):
-        cols = _im2col(x[part], w.shape[2:], stride, pad)  # (C_in*kh*kw, n*H*W)
-        g = np.ascontiguousarray(grad[part].transpose(1, 0, 2, 3)).reshape(C_out, cols.shape[1])  # (C_out, n*H*W)
-        grad_w += (cols @ g.T).T
-        if need_x:
-            grad_cols = w2.T @ g  # (C_in*kh*kw, n*H*W)
-            grad_x[part] = _col2im(grad_cols, x[part].shape, w.shape[2:], stride, pad)
-    return grad_x, grad_w.reshape(w.shape), grad.sum(axis=(0, 2, 3))
-
-
 def conv2d_naive(X, weight, bias=None, strides=1, padding=0):
     """Batched multi-channel cross-correlation by loops over every output value: the reference.
 
@@ -328,7 +244,10 @@ def conv2d(X, weight, bias=None, strides=1, padding=0):
 
     Vectorized by im2col: every (C_in, kh, kw) window of the padded input becomes one column
     of a matrix, and one matrix product with the weights, seen as a (C_out, C_in*kh*kw)
-    matrix, gives every output value at once.
+    matrix, gives every output value at once. How the column matrix is built fast (a kernel
+    tap is a shift of the flattened padded image; a stride splits it into phases; the bias is
+    a row of ones) is in :mod:`d2lmini.im2col`; :func:`conv2d_naive` is the loop it is checked
+    against.
 
     Args:
         X: input, shape (N, C_in, H, W).
@@ -350,9 +269,7 @@ def conv2d(X, weight, bias=None, strides=1, padding=0):
              [8.5, 8.5]]]])
     """
     x, w, b, stride, pad = _check_conv2d("conv2d", X, weight, bias, strides, padding)
-    Y = _conv2d_forward(x, w, stride, pad)  # (N, C_out, H_out, W_out)
-    if b is not None:
-        Y += b[:, None, None]
+    Y = _conv2d_forward(x, w, b, stride, pad)  # (N, C_out, H_out, W_out)
 
     def backward(grad):
         need_x = isinstance(X, Tensor) and X.requires_grad

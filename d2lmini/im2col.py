@@ -1,0 +1,231 @@
+"""The matrix products behind ``d2lmini.conv2d``: im2col and col2im on a flattened padded image.
+
+``conv2d`` is one matrix product once every window of the input is a column of a matrix
+(im2col): ``Y = weight @ cols`` with the weight seen as (C_out, C_in*kh*kw). Its gradients are
+two more products, ``dL/dweight = dL/dY @ cols.T`` and ``cols_grad = weight.T @ dL/dY``, and
+col2im adds ``cols_grad`` back onto the windows. This module builds those matrices fast, in
+pure NumPy; :mod:`d2lmini.conv` holds the loops they are checked against.
+
+The tricks, each explained where it is used:
+
+1. Flatten each padded channel into one long row. Output pixel (i, j) reads input (i + a, j + b)
+   under kernel tap (a, b): on the flat row that is the position of (i, j) shifted by
+   ``a * width + b``. So the whole im2col is kh*kw copies of long rows (one per tap), and
+   col2im kh*kw additions. The price: outputs are computed on the whole padded grid, and the
+   positions past the last valid row or column (which wrap onto the next row) are discarded.
+2. A stride s splits the padded image into s*s phases (every s-th row and column, from each
+   offset): under a stride each tap reads one phase, shifted as in 1.
+3. The bias is one more column of the weight, multiplied by a row of ones in ``cols``; its
+   gradient comes out of the weight-gradient product as that column.
+4. The work matrices are kept between calls, per thread (a fresh multi-megabyte array costs
+   page faults on every call); results are always new arrays, never these buffers.
+5. A batch is worked a few images at a time, so each column matrix is still in the CPU cache
+   when the product reads it.
+6. A matrix row of a multiple of 4 KiB slows OpenBLAS's kernels: rows get a little slack.
+
+Gradients must not see the discarded positions: the output gradient is zero there, and where
+an input (or a weight) holds inf or NaN, whose product with that zero would be NaN, the
+discarded columns are zeroed too.
+"""
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+__all__ = ["conv2d_forward", "conv2d_backward"]
+
+_CHUNK_BYTES = 3 << 19  # column matrix per batch chunk (1.5 MB): small enough to stay in cache
+_KEPT = 16  # work buffers kept per thread (the least recently used goes first)
+_local = threading.local()  # each thread its own buffers: two threads never share one
+
+
+def _buffer(role, shape, dtype, ones_row=False):
+    """A work array kept between calls of this thread, zeros when first made.
+
+    Callers only ever write the same positions of a buffer of one role and shape, so what
+    starts as zero (padding, the discarded grid) stays zero. ``ones_row`` sets the last row
+    to ones (the bias row of trick 3).
+    """
+    kept = getattr(_local, "buffers", None)
+    if kept is None:
+        kept = _local.buffers = OrderedDict()
+    key = (role, shape, np.dtype(dtype).str)
+    array = kept.get(key)
+    if array is None:
+        array = np.zeros(shape, dtype=dtype)
+        if ones_row:
+            array[-1] = 1
+        kept[key] = array
+        while len(kept) > _KEPT:
+            kept.popitem(last=False)
+    kept.move_to_end(key)
+    return array
+
+
+def _row_length(values, itemsize):
+    """Row length for a matrix of ``values`` columns, off a multiple of 4 KiB (trick 6)."""
+    return values + (64 // itemsize if values * itemsize % 4096 == 0 else 0)
+
+
+class _Layout:
+    """Where each input pixel and each kernel tap sits on the flattened phases of a chunk."""
+
+    def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
+        (H_in, W_in), (kh, kw), (sh, sw), (ph, pw) = in_hw, kernel_hw, stride, pad
+        Hp, Wp = H_in + 2 * ph, W_in + 2 * pw
+        self.out_hw = ((Hp - kh) // sh + 1, (Wp - kw) // sw + 1)
+        self.grid = (-(-Hp // sh), -(-Wp // sw))  # (Hq, Wq): one phase, padded to a common size
+        Hq, Wq = self.grid
+        self.n, self.C, self.stride, self.in_hw = n, C, stride, in_hw
+        self.M = n * Hq * Wq  # columns: every grid position of every image of the chunk
+        tail = (kh - 1) // sh * Wq + (kw - 1) // sw  # the largest shift reads this far past M
+        self.phase_shape = (C, sh * sw, self.M + tail)  # one flat row per channel and phase
+        # tap (a, b) reads phase (a % sh, b % sw), shifted by (a // sh, b // sw) grid steps
+        self.taps = [((a % sh) * sw + b % sw, (a // sh) * Wq + b // sw)
+                     for a in range(kh) for b in range(kw)]
+        # input rows r0, r0 + sh, ... land in phase row pa, from grid row u0 on (same for columns)
+        rows = [(pa, (pa - ph) % sh) for pa in range(sh)]
+        cols = [(pb, (pb - pw) % sw) for pb in range(sw)]
+        self.pieces = [(pa * sw + pb, r0, (r0 + ph) // sh, c0, (c0 + pw) // sw)
+                       for pa, r0 in rows if r0 < H_in for pb, c0 in cols if c0 < W_in]
+        self.K = C * kh * kw  # rows of the column matrix, then one row of ones
+        self.row = _row_length(self.M, np.dtype(dtype).itemsize)
+        self.key = (n, C, in_hw, kernel_hw, stride, pad)
+
+    def grid_view(self, flat):
+        """(rows, M) -> (rows, n, Hq, Wq): a flat matrix seen on the grid of each image."""
+        return flat.reshape(flat.shape[0], self.n, *self.grid)
+
+    def discard_view(self, flat):
+        """The discarded grid positions of ``flat`` (rows past H_out, then columns past W_out)."""
+        grid = self.grid_view(flat)
+        return grid[:, :, self.out_hw[0]:], grid[:, :, :, self.out_hw[1]:]
+
+
+def _phases(layout, x, dtype):
+    """Scatter a chunk x (n, C, H, W) onto the flat phases of its zero-padded image."""
+    P = _buffer(("phases", layout.key), layout.phase_shape, dtype)  # (C, sh*sw, M + tail)
+    sh, sw = layout.stride
+    for phase, r0, u0, c0, v0 in layout.pieces:
+        piece = x[:, :, r0::sh, c0::sw].transpose(1, 0, 2, 3)  # (C, n, rows, cols)
+        grid = P[:, phase, :layout.M].reshape(layout.C, layout.n, *layout.grid)  # (C, n, Hq, Wq)
+        grid[:, :, u0:u0 + piece.shape[2], v0:v0 + piece.shape[3]] = piece
+    return P
+
+
+def _im2col(layout, x, dtype, finite):
+    """x (n, C, H, W) -> cols (C*kh*kw + 1, M): one column per grid position, then a row of 1s."""
+    P = _phases(layout, x, dtype)
+    base = _buffer(("cols", layout.key), (layout.K + 1, layout.row), dtype, ones_row=True)
+    cols = base[:, :layout.M]  # (C*kh*kw + 1, M)
+    taps = base[:layout.K].reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
+    for t, (phase, shift) in enumerate(layout.taps):
+        taps[:, t, :layout.M] = P[:, phase, shift:shift + layout.M]  # trick 1: a tap is a shift
+    if not finite:  # 0 * inf is NaN: discarded columns must hold finite values for the gradient
+        for part in layout.discard_view(cols[:layout.K]):
+            part[...] = 0
+    return cols
+
+
+def _chunks(N, per_image):
+    """Near-equal slices of a batch of N, each about ``_CHUNK_BYTES`` of column matrix."""
+    count = -(-N // max(1, _CHUNK_BYTES // per_image))  # ceil
+    step = -(-N // count) if N else 1
+    return [slice(start, start + step) for start in range(0, N, step)]
+
+
+def _plan(x, kernel_hw, stride, pad):
+    """The chunks of the batch of x and the layout of each."""
+    N, C, H_in, W_in = x.shape
+    one = _Layout(1, C, (H_in, W_in), kernel_hw, stride, pad, x.dtype)
+    per_image = (one.K + 1) * one.M * x.itemsize
+    layouts = {}
+    plan = []
+    for part in _chunks(N, per_image):
+        n = len(range(*part.indices(N)))
+        if n not in layouts:
+            layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, x.dtype)
+        plan.append((part, layouts[n]))
+    return one.out_hw, plan
+
+
+def conv2d_forward(x, w, b, stride, pad):
+    """Y = conv2d(x, w, b) on checked arrays of one float dtype; b may be None."""
+    (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
+    out_hw, plan = _plan(x, (kh, kw), stride, pad)
+    Y = np.empty((N, C_out) + out_hw, dtype=x.dtype)  # a new array: the caller keeps it
+    if Y.size == 0:
+        return Y
+    wb = np.empty((C_out, C_in * kh * kw + 1), dtype=x.dtype)  # trick 3: the bias as a column
+    wb[:, :-1] = w.reshape(C_out, -1)
+    wb[:, -1] = 0 if b is None else b
+    for part, layout in plan:
+        cols = _im2col(layout, x[part], x.dtype, finite=True)  # (K + 1, M)
+        out = _buffer(("out", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]
+        np.matmul(wb, cols, out=out)  # (C_out, M): every grid position, the discarded ones too
+        valid = layout.grid_view(out)[:, :, :out_hw[0], :out_hw[1]]  # (C_out, n, H_out, W_out)
+        Y[part] = valid.transpose(1, 0, 2, 3)  # (n, C_out, H_out, W_out)
+    return Y
+
+
+def conv2d_backward(x, w, grad, stride, pad, need_x=True):
+    """(grad_x or None, grad_w, grad_b) of conv2d on checked arrays, given grad = dL/dY.
+
+    The column matrix of each chunk is built again rather than kept from the forward pass:
+    that costs a few copies and keeps no large matrix alive between the passes. With
+    ``need_x`` false the input gradient (a third of the work) is skipped.
+    """
+    (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
+    K = C_in * kh * kw
+    out_hw, plan = _plan(x, (kh, kw), stride, pad)
+    grad_wb = np.zeros((C_out, K + 1), dtype=x.dtype)  # weight gradient, then the bias's
+    grad_x = np.empty(x.shape, dtype=x.dtype) if need_x else None
+    if N == 0 or C_out == 0:  # an empty product: zero gradients
+        if need_x:
+            grad_x[...] = 0
+        return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
+    finite_x = bool(np.isfinite(np.sum(x)))  # a sum is finite only if every term is
+    finite_w = bool(np.isfinite(np.sum(w)))
+    w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
+    for part, layout in plan:
+        g = _buffer(("grad", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]
+        # dL/dY on the grid, zero at the discarded positions (never written, so still zero)
+        layout.grid_view(g)[:, :, :out_hw[0], :out_hw[1]] = grad[part].transpose(1, 0, 2, 3)
+        cols = _im2col(layout, x[part], x.dtype, finite_x)  # (K + 1, M)
+        grad_wb += g @ cols.T  # (C_out, K + 1): the last column is the bias gradient
+        if need_x:
+            grad_x[part] = _input_grad(layout, w_t, g, x.dtype, finite_w)
+    return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
+
+
+def _input_grad(layout, w_t, g, dtype, finite_w):
+    """dL/dx of one chunk: cols_grad = weight.T @ dL/dY, then col2im (the adjoint of im2col)."""
+    base = _buffer(("cols_grad", layout.key), (layout.K, layout.row), dtype)
+    cols_grad = base[:, :layout.M]
+    np.matmul(w_t, g, out=cols_grad)  # (K, M)
+    if not finite_w:  # inf * 0 is NaN: nothing may flow back from a discarded position
+        for part in layout.discard_view(cols_grad):
+            part[...] = 0
+    taps = base.reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
+    dP = _buffer(("phases_grad", layout.key), layout.phase_shape, dtype)  # (C, sh*sw, M + tail)
+    M = layout.M
+    started = set()
+    for t, (phase, shift) in enumerate(layout.taps):  # col2im: kh*kw shifted additions
+        if shift == 0:  # the unshifted tap of each phase comes first and overwrites
+            dP[:, phase, :M] = taps[:, t, :M]
+            dP[:, phase, M:] = 0
+            started.add(phase)
+    for phase in set(range(dP.shape[1])) - started:  # a phase no tap reads gets no gradient
+        dP[:, phase] = 0
+    for t, (phase, shift) in enumerate(layout.taps):
+        if shift:
+            dP[:, phase, shift:shift + M] += taps[:, t, :M]
+    sh, sw = layout.stride
+    n, C = layout.n, layout.C
+    grad_x = np.empty((n, C) + layout.in_hw, dtype=dtype)
+    for phase, r0, u0, c0, v0 in layout.pieces:  # gather the phases back into the image
+        grid = dP[:, phase, :M].reshape(C, n, *layout.grid)  # (C, n, Hq, Wq)
+        target = grad_x[:, :, r0::sh, c0::sw]  # (n, C, rows, cols)
+        target[...] = grid[:, :, u0:u0 + target.shape[2], v0:v0 + target.shape[3]].transpose(
+            1, 0, 2, 3)
+    return grad_x
