@@ -143,10 +143,12 @@ def _im2col(layout, x, dtype, finite):
 
 
 def _chunks(N, per_image):
-    """Near-equal slices of a batch of N, each about ``_CHUNK_BYTES`` of column matrix."""
+    """Slices of a batch of N, sizes differing by at most one, each about ``_CHUNK_BYTES`` of
+    column matrix (so at most two layouts, and a last chunk not much smaller than the rest)."""
     count = -(-N // max(1, _CHUNK_BYTES // per_image))  # ceil
-    step = -(-N // count) if N else 1
-    return [slice(start, start + step) for start in range(0, N, step)]
+    sizes = [N // count + (i < N % count) for i in range(count)]
+    starts = np.cumsum([0] + sizes)
+    return [slice(int(start), int(start) + size) for start, size in zip(starts, sizes)]
 
 
 def _plan(x, kernel_hw, stride, pad):
@@ -199,8 +201,8 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
         if need_x:
             grad_x[...] = 0
         return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
-    finite_x = bool(np.isfinite(np.sum(x)))  # a sum is finite only if every term is
-    finite_w = bool(np.isfinite(np.sum(w)))
+    with np.errstate(over="ignore", invalid="ignore"):  # a sum is finite only if every term is
+        finite_x, finite_w = bool(np.isfinite(np.sum(x))), bool(np.isfinite(np.sum(w)))
     w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
     for part, layout in plan:
         g = _buffer(("grad", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]

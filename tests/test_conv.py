@@ -361,3 +361,202 @@ def test_empty_batches_and_banks_agree_with_the_loop(n, c_in, c_out, size, k, st
         out = conv2d(x, weight, b, stride, pad)
     out.backward()
     assert x.grad.shape == X.shape and weight.grad.shape == w.shape and not weight.grad.any()
+
+
+# --------------------------------------------------------------------- the fast path (d2lmini.im2col)
+def conv2d_grad_loop(X, weight, grad_out, strides, padding):
+    """The three gradients by a loop over every output value: each adds its gradient times its
+    window to dL/dweight, and times the kernel to dL/dX (the reference for conv2d_grad)."""
+    (sh, sw), (ph, pw) = [(v, v) if np.ndim(v) == 0 else tuple(v) for v in (strides, padding)]
+    kh, kw = weight.shape[2:]
+    xp = np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    grad_xp, grad_w = np.zeros_like(xp), np.zeros_like(weight)
+    N, C_out, H, W = grad_out.shape
+    for n in range(N):
+        for o in range(C_out):
+            for i in range(H):
+                for j in range(W):
+                    rows, cols = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
+                    grad_w[o] += grad_out[n, o, i, j] * xp[n, :, rows, cols]
+                    grad_xp[n, :, rows, cols] += grad_out[n, o, i, j] * weight[o]
+    grad_x = grad_xp[:, :, ph:ph + X.shape[2], pw:pw + X.shape[3]]
+    return grad_x, grad_w, grad_out.sum(axis=(0, 2, 3))
+
+
+def assert_grads_close(fast, loop, dtype):
+    tolerance = 1e-4 if dtype == np.float32 else 1e-11
+    for a, b in zip(fast, loop):
+        assert a.dtype == dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+
+
+@FAST
+@given(conv_case(max_size=8, max_batch=3, max_channels=3), st.integers(0, 2**32 - 1))
+def test_conv2d_grad_matches_the_loop_for_every_stride_and_padding(case, seed):
+    """Strides split the image into phases, padding widens the grid: each gradient as the loop."""
+    X, weight, _, strides, padding = case
+    grad_out = np.random.default_rng(seed).normal(
+        size=output_shape(X, weight, strides, padding)).astype(X.dtype)
+    assert_grads_close(conv2d_grad(X, weight, grad_out, strides, padding),
+                       conv2d_grad_loop(X, weight, grad_out, strides, padding), X.dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("strides, padding, kernel", [
+    (1, 0, 3), (2, 1, 3), (3, 2, 2), ((2, 3), (0, 1), 4), (2, 0, 1), (4, 0, 2), ((1, 3), 1, 5)])
+def test_conv2d_and_grad_match_the_loops_on_fixed_cases(dtype, strides, padding, kernel):
+    """Kernels smaller than the stride (phases no tap reads), larger, and unequal pairs."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3, 2, 11, 9)).astype(dtype)
+    weight = rng.normal(size=(4, 2, kernel, kernel)).astype(dtype)
+    bias = rng.normal(size=4).astype(dtype)
+    Y = conv2d(X, weight, bias, strides, padding)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(Y, conv2d_naive(X, weight, bias, strides, padding),
+                               rtol=tolerance, atol=tolerance)
+    grad_out = rng.normal(size=Y.shape).astype(dtype)
+    assert_grads_close(conv2d_grad(X, weight, grad_out, strides, padding),
+                       conv2d_grad_loop(X, weight, grad_out, strides, padding), dtype)
+
+
+def test_conv2d_batches_split_into_chunks_agree(monkeypatch):
+    """A batch worked a few images at a time (chunks of unequal sizes) gives what one chunk gives."""
+    from d2lmini import im2col
+    rng = np.random.default_rng(6)
+    X, weight = rng.normal(size=(7, 3, 10, 12)), rng.normal(size=(5, 3, 3, 3))
+    grad_out = rng.normal(size=(7, 5, 5, 6))
+    whole = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)  # one image per chunk
+    assert len(im2col._plan(X, (3, 3), (2, 2), (1, 1))[1]) == 7
+    single = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
+    per_image = (3 * 3 * 3 + 1) * 5 * 7 * 8  # rows (taps and ones) x (H_out * Wq) x itemsize
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 3 * per_image)  # 3 chunks: 3, 2, 2 images
+    assert [p.stop - p.start for p, _ in im2col._plan(X, (3, 3), (2, 2), (1, 1))[1]] == [3, 2, 2]
+    several = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
+    for a, b, c in zip(whole, single, several):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+
+
+def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch):
+    """Alternating geometries and dtypes, more of them than buffers are kept: every result is the
+    loop's, including after a buffer was dropped and made again."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_KEPT", 4)
+    rng = np.random.default_rng(7)
+    cases = [((2, 1, 8, 8), (3, 1, 3, 3), 1, 0), ((1, 2, 9, 7), (2, 2, 2, 3), 2, 1),
+             ((3, 2, 6, 6), (4, 2, 5, 5), 1, 2), ((2, 3, 5, 8), (1, 3, 1, 2), (1, 2), (0, 1))]
+    arrays = [(rng.normal(size=xs), rng.normal(size=ws), s, p) for xs, ws, s, p in cases]
+    for _ in range(2):
+        for dtype in (np.float64, np.float32):
+            for X, weight, s, p in arrays:
+                X, weight = X.astype(dtype), weight.astype(dtype)
+                Y = conv2d(X, weight, None, s, p)
+                tolerance = 1e-4 if dtype == np.float32 else 1e-11
+                np.testing.assert_allclose(Y, conv2d_naive(X, weight, None, s, p),
+                                           rtol=tolerance, atol=tolerance)
+                grad_out = np.cos(np.arange(Y.size)).reshape(Y.shape).astype(dtype)
+                assert_grads_close(conv2d_grad(X, weight, grad_out, s, p),
+                                   conv2d_grad_loop(X, weight, grad_out, s, p), dtype)
+    assert len(im2col._local.buffers) <= 4
+
+
+def test_results_are_not_the_kept_buffers():
+    """A second call of the same shape leaves the first call's results as they were."""
+    rng = np.random.default_rng(8)
+    X1, X2 = rng.normal(size=(2, 2, 6, 6)), rng.normal(size=(2, 2, 6, 6))
+    weight, bias = rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
+    grad_out = rng.normal(size=(2, 3, 6, 6))
+    Y1 = conv2d(X1, weight, bias, 1, 1)
+    grads1 = conv2d_grad(X1, weight, grad_out, 1, 1)
+    kept = [a.copy() for a in (Y1, *grads1)]
+    Y2 = conv2d(X2, weight, bias, 1, 1)
+    grads2 = conv2d_grad(X2, weight, 2 * grad_out, 1, 1)
+    for first, second, copy in zip((Y1, *grads1), (Y2, *grads2), kept):
+        np.testing.assert_array_equal(first, copy)
+        assert not np.shares_memory(first, second)
+    from d2lmini import im2col
+    for buffer in im2col._local.buffers.values():
+        for result in (Y2, *grads2):
+            assert not np.shares_memory(buffer, result)
+
+
+def test_non_contiguous_inputs_and_broadcast_gradients():
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(3, 9, 2, 8)).transpose(0, 2, 3, 1)[:, :, ::2, 1:]  # (3, 2, 4, 8), strided
+    weight = np.asfortranarray(rng.normal(size=(2, 2, 2, 3)))
+    grad_out = np.broadcast_to(rng.normal(size=(1, 2, 1, 4)), (3, 2, 3, 4))  # stride 0 axes
+    np.testing.assert_allclose(conv2d(X, weight, None, (1, 2), (0, 1)),
+                               conv2d_naive(X, weight, None, (1, 2), (0, 1)), rtol=1e-11)
+    assert_grads_close(conv2d_grad(X, weight, grad_out, (1, 2), (0, 1)),
+                       conv2d_grad_loop(X, weight, np.array(grad_out), (1, 2), (0, 1)),
+                       np.float64)
+
+
+def assert_same_nan_and_inf(fast, loop, dtype):
+    """The same positions are NaN, the same are +-inf, and the finite rest agrees."""
+    tolerance = 1e-4 if dtype == np.float32 else 1e-11
+    for a, b in zip(fast, loop):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(np.isposinf(a), np.isposinf(b))
+        np.testing.assert_array_equal(np.isneginf(a), np.isneginf(b))
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance, equal_nan=True)
+
+
+@INVALID_IS_EXPECTED
+@FAST
+@given(conv_case(max_size=7, max_batch=2, max_channels=2), st.data())
+def test_nan_and_inf_give_what_the_loops_give(case, data):
+    """A NaN or inf in the input, the kernel or the output gradient: the outputs and gradients
+    it reaches are what the loops give; the discarded and padded grid adds no NaN of its own."""
+    X, weight, bias, strides, padding = case
+    where = data.draw(st.sampled_from(["X", "weight", "grad_out"]), "where")
+    bad = data.draw(st.sampled_from([np.nan, np.inf, -np.inf]), "bad")
+    grad_out = np.cos(np.arange(np.prod(output_shape(X, weight, strides, padding))))
+    grad_out = grad_out.reshape(output_shape(X, weight, strides, padding)).astype(X.dtype)
+    target = {"X": X, "weight": weight, "grad_out": grad_out}[where]
+    index = tuple(data.draw(st.integers(0, n - 1), f"index {axis}")
+                  for axis, n in enumerate(target.shape))
+    target[index] = bad
+    assert_same_nan_and_inf([conv2d(X, weight, bias, strides, padding)],
+                            [conv2d_naive(X, weight, bias, strides, padding)], X.dtype)
+    assert_same_nan_and_inf(conv2d_grad(X, weight, grad_out, strides, padding),
+                            conv2d_grad_loop(X, weight, grad_out, strides, padding), X.dtype)
+
+
+@INVALID_IS_EXPECTED
+def test_inf_read_only_by_discarded_positions_leaves_the_weight_gradient_finite():
+    """Column 0 of the image is never under the kernel's second column; on the flat grid the
+    discarded position before it reads it there. Its gradient (zero) must not make a NaN."""
+    X = np.ones((1, 1, 3, 4))
+    X[0, 0, 1, 0] = np.inf
+    weight = np.ones((1, 1, 1, 2))
+    grad_x, grad_w, grad_b = conv2d_grad(X, weight, np.ones((1, 1, 3, 3)))
+    assert np.isinf(grad_w[0, 0, 0, 0]) and np.isfinite(grad_w[0, 0, 0, 1])
+    weight[0, 0, 0, 1] = np.inf  # and an inf tap sends no NaN back to column 0
+    grad_x, _, _ = conv2d_grad(np.ones((1, 1, 3, 4)), weight, np.ones((1, 1, 3, 3)))
+    np.testing.assert_array_equal(grad_x[0, 0, :, 0], 1.0)
+    assert np.isinf(grad_x[0, 0, :, 1:]).all()
+
+
+def test_row_lengths_avoid_multiples_of_4_kib():
+    from d2lmini.im2col import _row_length
+    assert _row_length(1024, 4) * 4 % 4096 != 0 and _row_length(1024, 4) >= 1024
+    assert _row_length(1000, 4) == 1000 and _row_length(512, 8) * 8 % 4096 != 0
+
+
+def test_conv2d_from_several_threads_at_once():
+    """Each thread keeps its own work buffers: concurrent calls of one shape do not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(10)
+    weight = rng.normal(size=(4, 3, 3, 3))
+    inputs = [rng.normal(size=(4, 3, 12, 12)) for _ in range(8)]
+    expected = [conv2d_naive(X, weight, None, 1, 1) for X in inputs]
+
+    def run(X):
+        return [conv2d(X, weight, None, 1, 1) for _ in range(20)]
+
+    with ThreadPoolExecutor(4) as pool:
+        for results, want in zip(pool.map(run, inputs), expected):
+            for Y in results:
+                np.testing.assert_allclose(Y, want, rtol=1e-11, atol=1e-11)
