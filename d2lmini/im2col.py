@@ -35,7 +35,7 @@ import numpy as np
 __all__ = ["conv2d_forward", "conv2d_backward"]
 
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
-_KEPT = 16  # work buffers kept per thread (the least recently used goes first)
+_KEPT_BYTES = 32 << 20  # work buffers kept per thread (the least recently used goes first)
 _local = threading.local()  # each thread its own buffers: two threads never share one
 
 
@@ -56,7 +56,7 @@ def _buffer(role, shape, dtype, ones_row=False):
         if ones_row:
             array[-1] = 1
         kept[key] = array
-        while len(kept) > _KEPT:
+        while len(kept) > 1 and sum(a.nbytes for a in kept.values()) > _KEPT_BYTES:
             kept.popitem(last=False)
     kept.move_to_end(key)
     return array
