@@ -85,34 +85,44 @@ def conv2d_step(X, W, b, G, input_grad, strides=1, padding=0):
     Y.backward(G)
 
 
-def against_torch(rng, block_s=0.2, rounds=5):
+def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
     """conv2d forward + backward against PyTorch's CPU conv2d, case by case.
 
     OpenBLAS's idle workers and PyTorch's threads spin for a while after each call, so the two
     sides run in alternating blocks of about ``block_s`` seconds, and the best call of all the
     blocks counts (the machine's slow phases and other load only ever add time).
 
+    With ``cpu_time`` the calls are timed by the CPU time of this thread, PyTorch on one thread:
+    run so with ``OPENBLAS_NUM_THREADS=1`` (NumPy's BLAS on this thread too). On a machine
+    shared with other work this counts the work done, not the waits for a core.
+
     Returns:
         A list of dicts {"case", "dtype", "grads", "ours_ms", "torch_ms"} (torch_ms NaN
         without PyTorch), one per printed row.
     """
     import os
+    import time
     try:
         import torch
     except ImportError:
         torch = None
         print("(PyTorch not installed: `pip install torch==2.13.0` adds it to this table)")
+    clock = time.thread_time if cpu_time else timeit.default_timer
+    if torch is not None:
+        threads = torch.get_num_threads()
+        if cpu_time:
+            torch.set_num_threads(1)
 
     def best_ms(funcs):
         best = [float("inf")] * len(funcs)
         for _ in range(rounds):
             for index, func in enumerate(funcs):
                 func()  # warm-up: the other side ran last
-                start = end = timeit.default_timer()
+                start = end = clock()
                 while end - start < block_s:
-                    before = timeit.default_timer()
+                    before = clock()
                     func()
-                    end = timeit.default_timer()
+                    end = clock()
                     best[index] = min(best[index], end - before)
         return [1e3 * t for t in best]
 
@@ -126,7 +136,8 @@ def against_torch(rng, block_s=0.2, rounds=5):
     print("## conv2d forward + backward vs PyTorch CPU conv2d "
           f"(OPENBLAS_CORETYPE={blas['OPENBLAS_CORETYPE']}, "
           f"OPENBLAS_L2_SIZE={blas['OPENBLAS_L2_SIZE']}"
-          + (f", torch threads {torch.get_num_threads()}" if torch else "") + ")\n")
+          + (f", torch threads {torch.get_num_threads()}" if torch else "")
+          + (", CPU time of one thread" if cpu_time else ", wall time") + ")\n")
     for dtype in (np.float32, np.float64):
         A = rng.standard_normal((1024, 1024)).astype(dtype)
         peak = 2 * 1024 ** 3 / best_ms([lambda: A @ A])[0] / 1e6
@@ -174,6 +185,8 @@ def against_torch(rng, block_s=0.2, rounds=5):
     print("ratio = d2lmini time / torch time, best call of alternating blocks; targets: case A\n"
           "float32 <= 2.5x (stretch 2x), float64 <= 1.0x. 'weight, bias' is the training case:\n"
           "the input needs no gradient, and both libraries skip it\n")
+    if torch is not None:
+        torch.set_num_threads(threads)
     return rows
 
 
