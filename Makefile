@@ -41,8 +41,9 @@ lite: $(VENV)/.stamp-lite
 test-browser: $(VENV)/.stamp-browser lite html
 	D2LMINI_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
+# Prints every benchmark and rewrites README.md's benchmark table from the run.
 bench: $(VENV)/.stamp-bench
-	MPLBACKEND=Agg $(BIN)/python -m benchmarks
+	MPLBACKEND=Agg $(BIN)/python -m benchmarks --readme
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

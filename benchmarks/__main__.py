@@ -6,11 +6,19 @@
    ``pip install torch==2.13.0``), with GFLOP/s next to the machine's ``np.matmul`` peak;
 4. ``pool2d``, max and average, forward and forward + backward, against the book's loop
    ``pool2d_naive`` and (if installed) PyTorch's ``max_pool2d`` / ``avg_pool2d``;
-5. what ``import d2lmini`` pulls in.
+5. what ``import d2lmini`` pulls in;
+6. a whole LeNet training step against PyTorch and Deep Learning from Scratch's layers, and its
+   peak memory (``benchmarks/training.py``, ``benchmarks/dlfs.py``);
+7. the matmul peak, conv2d and the training step again with OPENBLAS_CORETYPE and
+   OPENBLAS_L2_SIZE unset, in a child process (when the machine sets them).
 
-Usage: python -m benchmarks [--quick]
+Usage: python -m benchmarks [--quick] [--readme]  (--readme rewrites README.md's table)
 """
+import ast
+import json
+import os
 import subprocess
+import tempfile
 import sys
 import timeit
 
@@ -18,6 +26,8 @@ import numpy as np
 
 import d2lmini
 from d2lmini import autograd
+
+from . import readme, training
 
 
 def median_ms(func, repeat=7, number=1):
@@ -50,6 +60,7 @@ def loop_vs_vectorized(rng):
         fast = median_ms(lambda: d2lmini.corr2d(X, K))
         print(f"{n:>4}x{n:<4} {naive:>10.2f} {fast:>10.3f} {naive / fast:>8.0f}x")
     print("target: >= 100x at 256x256\n")
+    return {"size": n, "speedup": naive / fast}
 
 
 def against_scipy(rng, sizes, kernels):
@@ -57,7 +68,8 @@ def against_scipy(rng, sizes, kernels):
         from scipy.signal import correlate2d
     except ImportError:
         print("## corr2d vs scipy: skipped, scipy is not installed\n")
-        return
+        return []
+    results = []
     print("## corr2d vs scipy.signal.correlate2d(mode='valid')\n")
     print(f"{'dtype':>8} {'image':>9} {'kernel':>7} {'scipy ms':>9} {'corr2d ms':>10} {'ratio':>6}")
     for dtype in (np.float32, np.float64):
@@ -69,7 +81,10 @@ def against_scipy(rng, sizes, kernels):
                                                 lambda: correlate2d(X, K, mode="valid"))
                 print(f"{dtype.__name__:>8} {n:>4}x{n:<4} {k:>3}x{k:<3} {theirs:>9.2f} "
                       f"{ours:>10.2f} {theirs / ours:>5.1f}x")
+                results.append({"dtype": dtype.__name__, "size": n, "kernel": k,
+                                "ratio": theirs / ours})
     print("ratio = scipy time / corr2d time; target: > 1 for kernels up to 7x7\n")
+    return results
 
 
 def conv2d_step(X, W, b, G, input_grad, strides=1, padding=0):
@@ -215,6 +230,7 @@ def pooling(rng, quick):
     print(f"{'mode':>4} {'pool/stride/pad':>15} {'naive ms':>9} {'fwd ms':>7} {'speed-up':>9} "
           f"{'fwd+bwd ms':>11} {'torch ms':>9} {'ratio':>6}")
     X = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    results = []
     for mode in ("max", "avg"):
         for pool, stride, pad in ((2, 2, 0), (3, 2, 1)):
             G = rng.standard_normal(d2lmini.pool2d(X, pool, mode, stride, pad).shape)
@@ -236,10 +252,14 @@ def pooling(rng, quick):
                 ratio = ours / theirs
             print(f"{mode:>4} {f'{pool}/{stride}/{pad}':>15} {naive:>9.1f} {forward:>7.3f} "
                   f"{naive / forward:>8.0f}x {ours:>11.3f} {theirs:>9.3f} {ratio:>5.1f}x")
+            results.append({"mode": mode, "case": f"{pool}/{stride}/{pad}",
+                            "speedup": naive / forward,
+                            "torch_ratio": None if torch is None else ratio})
     print("speed-up = naive time / pool2d forward time; ratio = d2lmini fwd+bwd / torch fwd+bwd"
           + ("" if torch else " (PyTorch not installed)") + "\n")
     if torch is not None:
         torch.set_num_threads(threads)
+    return results
 
 
 def imports():
@@ -248,17 +268,74 @@ def imports():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     print(f"## of matplotlib, scipy and scikit-learn, import d2lmini loads: "
           f"{out.stdout.strip()} (target: [])\n")
+    return ast.literal_eval(out.stdout.strip())
+
+
+def blas_settings():
+    """The machine's OpenBLAS variables as set in this process's environment (None: unset)."""
+    return {name: os.environ.get(name) for name in readme.BLAS_VARS}
+
+
+def setting_part(rng, quick):
+    """What is measured under each BLAS setting: the matmul peak, conv2d, the training step."""
+    peaks = training.matmul_peaks()
+    print("## np.matmul peak, 1024x1024: "
+          + ", ".join(f"{dtype} {gflops:.0f} GFLOP/s" for dtype, gflops in peaks.items()) + "\n")
+    conv = against_torch(rng)
+    return {"peaks": peaks, "conv": conv if isinstance(conv, list) else None,
+            "training": training.lenet_step(quick)}
+
+
+def unset_run(quick):
+    """Run ``setting_part`` again in a child process whose environment lacks the BLAS variables
+    (OpenBLAS reads them when it loads, so only a new process sees the change); print what the
+    child prints and return its results. This command alone changes them, never a test."""
+    env = {k: v for k, v in os.environ.items() if k not in readme.BLAS_VARS}
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "results.json")
+        args = [sys.executable, "-m", "benchmarks", "--unset-part", path]
+        subprocess.run(args + (["--quick"] if quick else []), env=env, check=True)
+        with open(path) as file:
+            return json.load(file)
 
 
 def main(argv):
     quick = "--quick" in argv
     rng = np.random.default_rng(0)
-    print(f"numpy {np.__version__}, python {sys.version.split()[0]}\n")
-    loop_vs_vectorized(rng)
-    against_scipy(rng, (64, 256) if quick else (64, 256, 1024), (3, 5) if quick else (3, 5, 7, 11))
-    against_torch(rng)
-    pooling(rng, quick)
-    imports()
+    if "--unset-part" in argv:  # the child of unset_run
+        path = argv[argv.index("--unset-part") + 1]
+        part = setting_part(rng, quick)
+        with open(path, "w") as file:
+            json.dump(part, file)
+        return
+    blas = blas_settings()
+    print(f"numpy {np.__version__}, python {sys.version.split()[0]}; BLAS variables: "
+          + ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in blas.items()) + "\n")
+    results = {"blas": blas, "settings": {}}
+    print("# With the BLAS variables as set\n")
+    results["settings"]["set"] = setting_part(rng, quick)
+    results["memory"] = training.memory()
+    results["loop"] = loop_vs_vectorized(rng)
+    results["scipy"] = against_scipy(rng, (64, 256) if quick else (64, 256, 1024),
+                                     (3, 5) if quick else (3, 5, 7, 11))
+    results["pool"] = pooling(rng, quick)
+    results["imports"] = imports()
+    if any(v is not None for v in blas.values()):
+        print("# With OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (a child process)\n",
+              flush=True)
+        results["settings"]["unset"] = unset_run(quick)
+    else:
+        print("(neither BLAS variable is set here: one setting measured)\n")
+    table = readme.table(results)
+    print("# The README's table\n\n" + table)
+    if "--readme" in argv:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "README.md")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(readme.rewrite(text, table))
+        print(f"(rewrote the benchmark table of {path})")
 
 
 if __name__ == "__main__":

@@ -298,6 +298,12 @@ class Block:
         self.__dict__.get("_children", {}).pop(name, None)
         super().__delattr__(name)
 
+    def _all_params(self):
+        """Every parameter of this block and its children, without names (cheap: no dicts)."""
+        yield from self.params.values()
+        for child in self._children.values():
+            yield from child._all_params()
+
     def collect_params(self):
         """All parameters of this block and its children; a child's names are prefixed 'child.'."""
         items = list(self.params.items())
@@ -639,8 +645,12 @@ class Sequential(Block):
             self._children[str(len(self._children))] = block
 
     def forward(self, x):
-        params = list(self.collect_params().values())
-        waiting = [(p, p.shape, p._deferred) for p in params if p._data is None and p._deferred]
+        waiting = [(p, p.shape, p._deferred) for p in self._all_params()
+                   if p._data is None and p._deferred]
+        if not waiting:  # every shape known: nothing to undo if a layer fails
+            for block in self._children.values():
+                x = block(x)
+            return x
         rngs = {id(d[1]): (d[1], d[1].bit_generator.state) for _, _, d in waiting}
         try:
             for block in self._children.values():

@@ -8,6 +8,7 @@ Used in notebooks 01-04 and 08; ``show_arrays`` plays the part of d2l's ``show_i
 import math
 import numbers
 import sys
+import time
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -90,13 +91,21 @@ def _annotate(ax, image, array, fmt):
 
 
 def _pixel_grid(ax, height, width):
-    """Integer ticks on every pixel, thin lines between pixels."""
+    """Integer ticks on every pixel, thin lines between pixels.
+
+    The lines are one LineCollection (a single artist), not minor ticks with grid lines: each
+    tick is several artists to lay out and draw, which made a small panel slow to show.
+    """
+    from matplotlib.collections import LineCollection
+
     ax.set_xticks(range(width))
     ax.set_yticks(range(height))
-    ax.set_xticks(np.arange(-0.5, width), minor=True)
-    ax.set_yticks(np.arange(-0.5, height), minor=True)
-    ax.grid(which="minor", color="0.6", linewidth=0.5)
     ax.tick_params(which="both", length=0, labelsize="x-small")
+    top, right = height - 0.5, width - 0.5
+    segments = ([[(x, -0.5), (x, top)] for x in np.arange(-0.5, width)]  # between columns
+                + [[(-0.5, y), (right, y)] for y in np.arange(-0.5, height)])  # between rows
+    ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.5),
+                      autolim=False)  # the image's extent stays the axes' limits
 
 
 def _is_range(value):
@@ -446,6 +455,11 @@ class Animator:
         self.legend, self.fmts = None if legend is None else list(legend), list(fmts)
         self.X = self.Y = None
         self._handle = None
+        self._shown_at = None  # time.monotonic() of the last picture sent to the notebook
+        self._pending = False  # points added since then
+        self._hooked = None  # the shell whose post_execute event will send the last picture
+
+    redraw_interval = 1.0  # seconds: in a notebook, at most one new picture per interval
 
     def add(self, x, y):
         """Add one point to each curve and redraw.
@@ -454,6 +468,11 @@ class Animator:
             x: the x value, one for all curves, or a list with one per curve.
             y: a number (one curve) or a list with one y value per curve; a None leaves
                 that curve without a point this time.
+
+        In a notebook the picture is sent at the first call, then at most once per
+        ``redraw_interval`` seconds (making a PNG costs more than a fast epoch), at the point
+        that reaches the end of ``xlim``, and at the end of the cell: the cell always ends
+        with every point shown.
         """
         ys = [y] if y is None or np.ndim(y) == 0 else list(y)
         xs = [x] * len(ys) if x is None or np.ndim(x) == 0 else list(x)
@@ -478,39 +497,66 @@ class Animator:
                 self.X[i].append(a)
                 self.Y[i].append(b)
         self._draw()
-        self._show()
+        self._pending = True
+        shell = _notebook_shell()
+        if shell is None:
+            return
+        xlim = self._config["xlim"]
+        last = xlim is not None and any(a is not None and a >= max(xlim) for a in xs)
+        if (self._shown_at is None or last
+                or time.monotonic() - self._shown_at >= self.redraw_interval):
+            self._show()
+        elif self._hooked is None:  # the cell's end sends the points not shown yet
+            shell.events.register("post_execute", self._flush)
+            self._hooked = shell
+
+    def _flush(self):
+        """post_execute: show the points added since the last picture, once."""
+        if self._hooked is not None:
+            self._hooked.events.unregister("post_execute", self._flush)
+            self._hooked = None
+        if self._pending:
+            self._show()
 
     def _draw(self):
+        """Put the data into the curves: lines and axes are made at the first call, then
+        only their data changes (no clearing and re-making at every point)."""
         ax, config = self.axes[0], self._config
-        ax.cla()
-        labels = self.legend or [None] * len(self.Y)
-        for xs, ys, fmt, label in zip(self.X, self.Y, self.fmts, labels):
-            ax.plot(xs, ys, fmt, label=label)
-        ax.set_xlabel(config["xlabel"] or "")
-        ax.set_ylabel(config["ylabel"] or "")
-        ax.set_xscale(config["xscale"])
-        ax.set_yscale(config["yscale"])
-        if config["xlim"] is not None:
-            ax.set_xlim(config["xlim"])
-        if config["ylim"] is not None:
-            ax.set_ylim(config["ylim"])
-        if self.legend:
-            ax.legend()
-        ax.grid(True)
+        if not ax.lines:
+            labels = self.legend or [None] * len(self.Y)
+            for fmt, label in zip(self.fmts, labels):
+                ax.plot([], [], fmt, label=label)
+            ax.set_xlabel(config["xlabel"] or "")
+            ax.set_ylabel(config["ylabel"] or "")
+            ax.set_xscale(config["xscale"])
+            ax.set_yscale(config["yscale"])
+            if config["xlim"] is not None:
+                ax.set_xlim(config["xlim"])
+            if config["ylim"] is not None:
+                ax.set_ylim(config["ylim"])
+            if self.legend:
+                ax.legend()
+            ax.grid(True)
+        for line, xs, ys in zip(ax.lines, self.X, self.Y):
+            line.set_data(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+        ax.relim()
+        ax.autoscale_view()  # the axes given a limit keep it
 
     def _show(self):
         """Show the figure in the notebook the first time; replace it there afterwards."""
-        if _notebook_shell() is None:
-            return
         import base64
         import io
-
-        from IPython.display import display
 
         buffer = io.BytesIO()
         self.fig.savefig(buffer, format="png", bbox_inches="tight")  # as the inline backend
         bundle = {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
                   "text/plain": repr(self.fig)}
+        self._publish(bundle)
+        self._shown_at, self._pending = time.monotonic(), False
+
+    def _publish(self, bundle):
+        from IPython.display import display
+
         if self._handle is None:
             self._handle = display(bundle, raw=True, display_id=True)
         else:

@@ -216,7 +216,8 @@ def _max_backward(xp, Y, grad, grad_xp, x_shape, pool, stride, pad, out_hw):
         np.equal(value, Y, out=hit)  # this tap holds its window's maximum
         if nan_out is not None:
             hit |= nan_out & np.isnan(value)
-        hit &= real_view
+        if real is not None:
+            hit &= real_view
         np.greater(hit, taken, out=hit)  # hit and not taken: no earlier tap had the maximum
         taken |= hit
         target += grad * hit

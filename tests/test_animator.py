@@ -113,3 +113,80 @@ def test_in_a_notebook_it_ends_as_one_figure_and_passes_nbval(tmp_path):
         capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+class FakeShell:
+    """A notebook shell as far as the Animator uses one: its post_execute event."""
+
+    def __init__(self):
+        self.callbacks = []
+        self.events = self
+
+    def register(self, event, func):
+        assert event == "post_execute"
+        self.callbacks.append(func)
+
+    def unregister(self, event, func):
+        self.callbacks.remove(func)
+
+    def end_cell(self):
+        for func in list(self.callbacks):
+            func()
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    """Run the Animator as in a notebook; record the points of each picture it sends."""
+    shell, pictures = FakeShell(), []
+    monkeypatch.setattr("d2lmini.plot._notebook_shell", lambda: shell)
+
+    def publish(self, bundle):
+        assert bundle["image/png"]  # a real PNG was made
+        pictures.append(shown(self))
+
+    monkeypatch.setattr(Animator, "_publish", publish)
+    monkeypatch.setattr(Animator, "redraw_interval", 1e9)  # a fast loop: no time has passed
+    return shell, pictures
+
+
+def test_in_a_notebook_a_fast_loop_sends_the_first_and_the_last_point_of_xlim(notebook):
+    shell, pictures = notebook
+    animator = Animator(legend=["loss"], xlim=[1, 4])
+    for epoch in range(1, 5):
+        animator.add(epoch, 1 / epoch)
+    assert pictures == [[("loss", [1], [1.0])],
+                        [("loss", [1, 2, 3, 4], [1.0, 0.5, 1 / 3, 0.25])]]
+    shell.end_cell()  # everything was shown: nothing more to send
+    assert len(pictures) == 2 and shell.callbacks == []
+
+
+def test_in_a_notebook_the_cell_ends_with_every_point_shown(notebook):
+    shell, pictures = notebook
+    animator = Animator(legend=["loss"])  # no xlim: the last point is not known
+    for epoch in range(1, 4):
+        animator.add(epoch, float(epoch))
+    assert pictures == [[("loss", [1], [1.0])]]
+    assert shell.callbacks == [animator._flush]  # registered once, not per point
+    shell.end_cell()
+    assert pictures[-1] == [("loss", [1, 2, 3], [1.0, 2.0, 3.0])]
+    assert shell.callbacks == []
+
+
+def test_in_a_notebook_a_slow_loop_sends_every_point(notebook, monkeypatch):
+    shell, pictures = notebook
+    monkeypatch.setattr(Animator, "redraw_interval", 0.0)  # every epoch takes long enough
+    animator = Animator()
+    for epoch in range(1, 4):
+        animator.add(epoch, float(epoch))
+    assert [p[0][1] for p in pictures] == [[1], [1, 2], [1, 2, 3]]
+    assert shell.callbacks == []
+
+
+def test_the_curves_keep_their_lines_and_the_axes_follow_the_data():
+    animator = Animator(legend=["a"])
+    animator.add(1, 1.0)
+    line = animator.axes[0].lines[0]
+    animator.add(3, 5.0)
+    assert animator.axes[0].lines[0] is line and len(animator.axes[0].lines) == 1
+    low, high = animator.axes[0].get_ylim()
+    assert low <= 1.0 and high >= 5.0  # autoscaled to the new point

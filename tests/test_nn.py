@@ -635,3 +635,17 @@ def test_zero_grad_of_a_block_skips_parameters_not_drawn_yet():
     np.testing.assert_array_equal(layer.bias.grad(), 0.0)
     with pytest.raises(DeferredInitializationError):
         layer.weight.zero_grad()  # asked of the one parameter, it says why it cannot
+
+
+def test_sequential_forward_does_not_rebuild_the_parameter_dict(monkeypatch):
+    net = nn.Sequential()
+    net.add(nn.Dense(4, activation="relu"), nn.Dense(2))
+    net.initialize(seed=0)
+    expected = net(np.ones((3, 5)))  # the first call learns the shapes
+
+    def refuse(self):
+        raise AssertionError("collect_params called in forward")
+
+    monkeypatch.setattr(nn.Block, "collect_params", refuse)
+    np.testing.assert_array_equal(net(np.ones((3, 5))), expected)
+    assert [p.shape for p in net._all_params()] == [(4, 5), (4,), (2, 4), (2,)]

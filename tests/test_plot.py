@@ -285,3 +285,17 @@ def test_loss_curve_closes_its_figure_when_drawing_fails(no_new_figure, monkeypa
 def test_loss_curve_several_sequences_need_a_list_of_labels(labels, no_new_figure):
     with pytest.raises(TypeError, match=r"loss_curve: 2 loss sequences take a list of 2 labels"):
         loss_curve([[1.0, 2.0], [3.0, 4.0]], labels=labels)
+
+
+def test_the_pixel_grid_is_one_collection_of_lines_between_pixels():
+    from matplotlib.collections import LineCollection
+
+    fig, axes = show_arrays([np.zeros((2, 3))], annotate=False)
+    (grid,) = [c for c in axes[0].collections if isinstance(c, LineCollection)]
+    segments = [tuple(map(tuple, s)) for s in grid.get_segments()]
+    assert segments == [((x, -0.5), (x, 1.5)) for x in (-0.5, 0.5, 1.5, 2.5)] + \
+        [((-0.5, y), (2.5, y)) for y in (-0.5, 0.5, 1.5)]
+    assert axes[0].get_xlim() == (-0.5, 2.5) and axes[0].get_ylim() == (1.5, -0.5)
+    assert len(axes[0].get_xticks(minor=True)) == 0  # no tick per grid line
+    import matplotlib.pyplot as plt
+    plt.close(fig)

@@ -1,0 +1,265 @@
+"""A whole LeNet training step: d2lmini against PyTorch CPU and against the NumPy layers of
+*Deep Learning from Scratch* (``benchmarks/dlfs.py``); its peak memory; the machine's matmul peak.
+
+The network is notebook 08's (two 3x3 convolutions with ReLU and 2x2 max pooling, three dense
+layers), the batch 64 of ``d2lmini.data.digits()``; one step is forward, softmax cross-entropy,
+backward and an SGD update. The three start from the same weights, and one step of each is
+checked against the others before anything is timed.
+"""
+import gc
+import time
+import tracemalloc
+
+import numpy as np
+
+import d2lmini
+from d2lmini import autograd, data, init, nn
+
+from . import dlfs
+
+BATCH = 64
+LR = 0.1
+
+
+def block_min_ms(funcs, block=0.2, rounds=5):
+    """The per-call time of each function in ms: the best of ``rounds`` blocks of ~``block`` s.
+
+    The functions take turns a block at a time (OpenBLAS's and PyTorch's worker threads spin
+    for a while after a call, so alternating call by call would slow both); within a block a
+    function runs warm, as in a training loop. The minimum over the blocks is the time the
+    machine gives when other work leaves it alone.
+    """
+    best = [float("inf")] * len(funcs)
+    for func in funcs:
+        func()  # warm-up: first calls, deferred initialization
+    for _ in range(rounds):
+        for i, func in enumerate(funcs):
+            func()  # the other function ran last
+            calls, start = 0, time.perf_counter()
+            while True:
+                func()
+                calls += 1
+                elapsed = time.perf_counter() - start
+                if elapsed >= block:
+                    break
+            best[i] = min(best[i], 1e3 * elapsed / calls)
+    return best
+
+
+def matmul_peaks(n=1024):
+    """GFLOP/s of ``np.matmul`` on two n x n matrices, float32 and float64: the BLAS's limit."""
+    rng = np.random.default_rng(0)
+    peaks = {}
+    for dtype in (np.float32, np.float64):
+        A = rng.standard_normal((n, n)).astype(dtype)
+        B = rng.standard_normal((n, n)).astype(dtype)
+        (ms,) = block_min_ms([lambda: A @ B], rounds=3)
+        peaks[np.dtype(dtype).name] = 2 * n ** 3 / ms / 1e6
+    return peaks
+
+
+def lenet():
+    """Notebook 08's LeNet."""
+    net = nn.Sequential()
+    net.add(nn.Conv2D(6, kernel_size=3, padding=1, activation="relu"),
+            nn.MaxPool2D(pool_size=2, strides=2),
+            nn.Conv2D(16, kernel_size=3, padding=1, activation="relu"),
+            nn.MaxPool2D(pool_size=2, strides=2),
+            nn.Flatten(),  # (N, 16, 2, 2) -> (N, 64)
+            nn.Dense(120, activation="relu"),
+            nn.Dense(84, activation="relu"),
+            nn.Dense(10))
+    return net
+
+
+def batch(dtype=np.float32):
+    """The first 64 training digits, (64, 1, 8, 8), and their labels."""
+    X_train, y_train, _, _ = data.digits()
+    return X_train[:BATCH].astype(dtype), y_train[:BATCH]
+
+
+class Ours:
+    """d2lmini's training step, as notebook 08 writes it."""
+
+    def __init__(self, X, y, dtype=np.float32):
+        self.X, self.y = X, y
+        self.net = lenet()
+        self.net.initialize(init=init.Uniform(0.3), seed=0)
+        self.net(X[:1])  # learn the input sizes
+        self.net.cast(dtype)
+        self.loss = d2lmini.loss.SoftmaxCrossEntropyLoss()
+        self.trainer = d2lmini.Trainer(self.net.collect_params(), "sgd", {"learning_rate": LR})
+
+    def weights(self):
+        """(weight, bias) of the five learned layers, as float32 arrays."""
+        layers = [self.net[i] for i in (0, 2, 5, 6, 7)]
+        return [(layer.weight.data().astype(np.float32), layer.bias.data().astype(np.float32))
+                for layer in layers]
+
+    def step(self):
+        with autograd.record():
+            l = self.loss(self.net(self.X), self.y)  # (64,)
+        l.backward()
+        self.trainer.step(len(self.y))
+        return l
+
+
+class Torch:
+    """The same network and step in PyTorch (CPU, float32)."""
+
+    def __init__(self, X, y, weights):
+        import torch
+
+        self.torch = torch
+        F = torch.nn
+        self.model = F.Sequential(
+            F.Conv2d(1, 6, 3, padding=1), F.ReLU(), F.MaxPool2d(2, 2),
+            F.Conv2d(6, 16, 3, padding=1), F.ReLU(), F.MaxPool2d(2, 2),
+            F.Flatten(), F.Linear(64, 120), F.ReLU(), F.Linear(120, 84), F.ReLU(),
+            F.Linear(84, 10))
+        learned = [m for m in self.model if isinstance(m, (F.Conv2d, F.Linear))]
+        with torch.no_grad():
+            for module, (w, b) in zip(learned, weights):
+                module.weight.copy_(torch.from_numpy(w))
+                module.bias.copy_(torch.from_numpy(b))
+        self.X, self.y = torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
+        self.loss = F.CrossEntropyLoss()  # the mean over the batch
+
+    def step(self):
+        self.optimizer.zero_grad()
+        l = self.loss(self.model(self.X), self.y)
+        l.backward()
+        self.optimizer.step()
+        return l
+
+    def weights(self):
+        learned = [m for m in self.model if isinstance(m, (self.torch.nn.Conv2d,
+                                                           self.torch.nn.Linear))]
+        return [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy())
+                for m in learned]
+
+
+class Peer:
+    """The same network and step with Deep Learning from Scratch's layers (benchmarks/dlfs.py)."""
+
+    def __init__(self, X, y, weights):
+        params = {}
+        for i, (w, b) in enumerate(weights, 1):
+            params[f"W{i}"] = w.copy() if w.ndim == 4 else w.T.copy()  # the book's (in, out)
+            params[f"b{i}"] = b.copy()
+        self.network = dlfs.SimpleLeNet(params)
+        self.optimizer = dlfs.SGD(lr=LR)
+        self.X, self.y = X.astype(np.float32), y
+
+    def step(self):
+        grads = self.network.gradient(self.X, self.y)
+        self.optimizer.update(self.network.params, grads)
+
+    def weights(self):
+        p = self.network.params
+        return [(p[f"W{i}"] if p[f"W{i}"].ndim == 4 else p[f"W{i}"].T, p[f"b{i}"])
+                for i in range(1, 6)]
+
+
+def check_same_step(ours, others):
+    """After one step from the same weights, every network holds the same weights (to float32
+    rounding): the benchmark compares the same computation."""
+    ours.step()
+    expected = ours.weights()
+    for name, other in others.items():
+        other.step()
+        for layer, ((w, b), (w2, b2)) in enumerate(zip(expected, other.weights())):
+            for a, a2 in ((w, w2), (b, b2)):
+                if not np.allclose(a, a2, rtol=1e-4, atol=1e-5):
+                    raise AssertionError(
+                        f"{name}'s step differs from d2lmini's in layer {layer}: largest "
+                        f"difference {np.abs(a - a2).max():.3g}")
+
+
+def held_bytes(ours):
+    """The bytes a step must hold: the batch, every layer's output, the parameters and their
+    gradients, and one column matrix (N*H_out*W_out, C_in*kh*kw) per convolution."""
+    X = ours.X
+    total = X.nbytes + ours.y.nbytes
+    parts = {"batch": X.nbytes + ours.y.nbytes, "outputs": 0, "parameters and grads": 0,
+             "column matrices": 0}
+    for layer in ours.net:
+        if isinstance(layer, nn.Conv2D):
+            c_out, c_in, kh, kw = layer.weight.shape
+            Y = layer(X)
+            parts["column matrices"] += (Y.shape[0] * Y.shape[2] * Y.shape[3] * c_in * kh * kw
+                                         * X.itemsize)
+        X = layer(X)
+        parts["outputs"] += X.nbytes
+    for param in ours.net.collect_params().values():
+        parts["parameters and grads"] += param.data().nbytes + param.grad().nbytes
+    total = sum(parts.values())
+    return total, parts
+
+
+def peak_bytes(ours):
+    """tracemalloc's peak during one training step (everything alive counted: the batch, the
+    parameters and gradients, and what the step allocates)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fresh = Ours(ours.X.copy(), ours.y.copy(), ours.X.dtype)
+        fresh.step()  # first step: buffers and caches made once
+        gc.collect()
+        tracemalloc.reset_peak()
+        fresh.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def lenet_step(quick=False):
+    """Time the step of the three, print a table, and return the results as a dict."""
+    X, y = batch()
+    ours = Ours(X, y)
+    ours64 = Ours(X.astype(np.float64), y, np.float64)
+    start = ours.weights()
+    others = {}
+    try:
+        others["torch"] = Torch(X, y, start)
+    except ImportError:
+        print("(PyTorch not installed: `pip install torch==2.13.0` adds it to this table)")
+    others["peer"] = Peer(X, y, start)
+    check_same_step(ours, others)
+    names = ["ours", "ours float64", *others]
+    funcs = [ours.step, ours64.step, *(o.step for o in others.values())]
+    times = dict(zip(names, block_min_ms(funcs, rounds=3 if quick else 5)))
+    torch_threads = others["torch"].torch.get_num_threads() if "torch" in others else None
+    print(f"## LeNet training step (notebook 08's network, batch {BATCH} digits 8x8: forward, "
+          "loss, backward, SGD)\n")
+    print(f"{'':>34} {'ms':>7} {'ours / it':>10}")
+    rows = [("d2lmini, float32", times["ours"]), ("d2lmini, float64", times["ours float64"])]
+    if "torch" in times:
+        rows.append((f"PyTorch CPU float32 ({torch_threads} threads)", times["torch"]))
+    rows.append(("Deep Learning from Scratch layers", times["peer"]))
+    for label, ms in rows:
+        print(f"{label:>34} {ms:>7.3f} {times['ours'] / ms:>9.2f}x")
+    result = {"ours_ms": times["ours"], "ours64_ms": times["ours float64"],
+              "torch_ms": times.get("torch"), "peer_ms": times["peer"]}
+    if "torch" in times:
+        print(f"\nours / PyTorch: {times['ours'] / times['torch']:.2f}x (target <= 2.0)")
+    print(f"the Deep Learning from Scratch step / ours: {times['peer'] / times['ours']:.1f}x "
+          "(target >= 3)\n")
+    return result
+
+
+def memory():
+    """Print and return tracemalloc's peak of one step next to the bytes the step must hold."""
+    X, y = batch()
+    ours = Ours(X, y)
+    held, parts = held_bytes(ours)
+    peak = peak_bytes(ours)
+    print(f"## Memory of one LeNet training step, float32, batch {BATCH} (tracemalloc)\n")
+    for name, nbytes in parts.items():
+        print(f"{name:>22}: {nbytes / 1024:8.1f} KiB")
+    print(f"{'held, in all':>22}: {held / 1024:8.1f} KiB")
+    print(f"{'peak of a step':>22}: {peak / 1024:8.1f} KiB  ({peak / held:.2f}x what it must "
+          "hold; target <= 2)\n")
+    return {"peak_bytes": peak, "held_bytes": held}

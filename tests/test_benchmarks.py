@@ -1,0 +1,118 @@
+"""The benchmark's README table generator (on made-up results, never timings) and its peer."""
+import pathlib
+
+import numpy as np
+import pytest
+
+from benchmarks import readme, training
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def fake_results(conv=None, unset=True, torch=True):
+    def part(scale):
+        return {"peaks": {"float32": 450.0 * scale, "float64": 206.0 * scale},
+                "training": {"ours_ms": 2.0 * scale, "ours64_ms": 2.5, "peer_ms": 8.0,
+                             "torch_ms": 1.25 if torch else None},
+                "conv": conv}
+    settings = {"set": part(1.0)}
+    if unset:
+        settings["unset"] = part(0.5)
+    return {"blas": {"OPENBLAS_CORETYPE": "Haswell" if unset else None,
+                     "OPENBLAS_L2_SIZE": None},
+            "settings": settings,
+            "memory": {"peak_bytes": 3 * 1024, "held_bytes": 2 * 1024},
+            "loop": {"size": 256, "speedup": 212.4},
+            "scipy": [{"dtype": "float32", "size": 64, "kernel": 3, "ratio": 1.24},
+                      {"dtype": "float64", "size": 1024, "kernel": 7, "ratio": 10.96},
+                      {"dtype": "float64", "size": 64, "kernel": 11, "ratio": 0.98}],
+            "pool": [{"mode": "max", "case": "2/2/0", "speedup": 300.2, "torch_ratio": 1.5},
+                     {"mode": "avg", "case": "3/2/1", "speedup": 1200.0, "torch_ratio": 2.25}],
+            "imports": []}
+
+
+def rows(text):
+    return {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in text.splitlines()[2:]}
+
+
+def test_table_has_a_column_per_blas_setting_with_the_ratios():
+    text = readme.table(fake_results())
+    head = text.splitlines()[0]
+    assert "as set (OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=(unset))" in head
+    assert "BLAS variables unset" in head
+    table = rows(text)
+    step = next(v for k, v in table.items() if k.startswith("LeNet training step"))
+    assert step[0] == "2.00 / 1.25 ms = 1.60x" and step[1] == "1.00 / 1.25 ms = 0.80x"
+    peer = next(v for k, v in table.items() if "Deep Learning from Scratch" in k)
+    assert peer[0] == "8.00 / 2.00 ms = 4.0x faster" and peer[1] == "8.00 / 1.00 ms = 8.0x faster"
+    peak = next(v for k, v in table.items() if k.startswith("`np.matmul` peak"))
+    assert peak[:2] == ["450 / 206 GFLOP/s", "225 / 103 GFLOP/s"]
+    memory = next(v for k, v in table.items() if k.startswith("peak memory"))
+    assert memory == ["3 / 2 KiB = 1.50x", "-", "<= 2x |"]
+    scipy = next(v for k, v in table.items() if "kernels up to 7x7" in k)
+    assert scipy[0] == "1.2-11.0x faster"
+    pool = next(v for k, v in table.items() if k.startswith("`pool2d` forward vs"))
+    assert pool[0] == "300-1200x faster"
+    imports = next(v for k, v in table.items() if k.startswith("modules of"))
+    assert imports[0] == "none"
+    # every row has one cell per setting and a target
+    assert {len(v) for v in table.values()} == {3}
+
+
+def test_conv_rows_come_from_against_torchs_list_and_are_absent_without_it():
+    conv = [{"case": "A", "dtype": "float32", "grads": "weight, bias", "ours_ms": 3.0,
+             "torch_ms": 1.5},
+            {"case": "B1", "dtype": "float32", "grads": "X, weight, bias", "ours_ms": 1.0,
+             "torch_ms": None}]
+    table = rows(readme.table(fake_results(conv=conv)))
+    a = table["`conv2d` A, float32, gradients of weight, bias: d2lmini / PyTorch"]
+    assert a[0] == "3.00 / 1.50 ms = 2.00x"
+    assert table["`conv2d` B1, float32, gradients of X, weight, bias: d2lmini / PyTorch"][0] \
+        == "1.00 ms"
+    assert not any(k.startswith("`conv2d`") for k in rows(readme.table(fake_results())))
+
+
+def test_one_column_when_no_blas_variable_is_set_and_no_torch():
+    text = readme.table(fake_results(unset=False, torch=False))
+    assert "BLAS variables unset" not in text.splitlines()[0]
+    step = next(v for k, v in rows(text).items() if k.startswith("LeNet training step"))
+    assert step == ["2.00 ms (PyTorch not installed)", "<= 2.0x |"]
+
+
+def test_rewrite_replaces_only_the_marked_section():
+    text = f"# Title\n\nbefore\n{readme.START}\nold table\n{readme.END}\nafter\n"
+    new = readme.rewrite(text, "| new |\n")
+    assert new == f"# Title\n\nbefore\n{readme.START}\n| new |\n{readme.END}\nafter\n"
+    assert readme.rewrite(new, "| new |\n") == new  # a second run changes nothing
+
+
+@pytest.mark.parametrize("text", ["no markers", f"{readme.END}\n{readme.START}\n"])
+def test_rewrite_refuses_text_without_the_markers_in_order(text):
+    with pytest.raises(ValueError, match="rewrite"):
+        readme.rewrite(text, "| t |\n")
+
+
+def test_the_readme_holds_the_markers_once():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.count(readme.START) == 1 and text.count(readme.END) == 1
+    assert text.index(readme.START) < text.index(readme.END)
+
+
+def test_the_peer_computes_the_same_training_step():
+    X, y = training.batch()
+    ours = training.Ours(X, y)
+    peer = training.Peer(X, y, ours.weights())
+    training.check_same_step(ours, {"peer": peer})  # raises if any weight differs
+    ours.weights()[0][0][0, 0, 0, 0] += 1.0  # a copy: the check compares values, not objects
+    peer.network.params["W1"][0, 0, 0, 0] += 1.0
+    with pytest.raises(AssertionError, match="layer 0"):
+        training.check_same_step(ours, {"peer": peer})
+
+
+def test_held_bytes_counts_the_column_matrices():
+    X, y = training.batch()
+    _, parts = training.held_bytes(training.Ours(X, y))
+    # conv 1: 64 * 8 * 8 positions of 1 * 3 * 3 values; conv 2: 64 * 4 * 4 of 6 * 3 * 3; float32
+    assert parts["column matrices"] == 4 * (64 * 64 * 9 + 64 * 16 * 54)
+    assert parts["batch"] == X.nbytes + y.nbytes
+    assert np.isfinite(parts["outputs"]) and parts["outputs"] > 0
