@@ -8,7 +8,8 @@ The site holds, in its file browser:
     student/NN-name.ipynb     their student copies (tools/student.py: solutions stubbed)
     README.md, docs/images/   the contents page the notebooks' "Contents" links open
 Each copy gets Pyodide's kernel and, before its first code cell, a cell that installs d2lmini
-from the site itself. Nothing here is kept by hand: the copies are made from notebooks/ on
+from the site itself; stored outputs of live widgets are dropped (their models died with the
+kernel that ran the notebook: the widget appears when its cell runs). Nothing here is kept by hand: the copies are made from notebooks/ on
 every build, in build/jupyterlite/ (JupyterLite's input folder).
 
 Where Pyodide comes from (nothing is fetched from a CDN, at build time or in the browser):
@@ -368,9 +369,25 @@ def install_source(nb):
     return "\n".join([install, *lines])
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def without_widget_views(nb):
+    """Drop the stored outputs that show a live widget: their model lives in the kernel that
+    ran the notebook, so on opening JupyterLab would say "Error displaying widget: model not
+    found" under each until the cell runs again (and the widget appears)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in cell.outputs
+                            if WIDGET_VIEW not in output.get("data", {})]
+    nb.metadata.pop("widgets", None)  # a saved widget state, if any, would be stale as well
+
+
 def lite_copy(nb):
-    """The notebook for the site: Pyodide's kernel, a cell installing d2lmini first."""
+    """The notebook for the site: Pyodide's kernel, a cell installing d2lmini first, no
+    stored widget views (see without_widget_views)."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    without_widget_views(nb)
     nb.metadata["kernelspec"] = dict(KERNEL_NAME)
     nb.metadata["language_info"] = {"name": "python"}
     first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"),
