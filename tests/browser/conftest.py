@@ -14,15 +14,17 @@ import functools
 import http.server
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from harness import BUILD, NOTES, TIMES, Handler
+from harness import BUILD, FIXTURES, NOTES, ROOT, STEP_TIMES, TEST_SITE, TIMES, Handler
 
 if os.environ.get("D2LMINI_BROWSER_TESTS") != "1":
-    collect_ignore_glob = ["test_*.py", "harness.py"]
+    collect_ignore_glob = ["test_*.py", "harness.py", "widget_check.py", "step_timing.py"]
 
 
 @pytest.fixture(scope="session")
@@ -82,12 +84,52 @@ def served(server):
     return server
 
 
+
+
+@pytest.fixture(scope="session")
+def test_site(tmp_path_factory):
+    """build/lite-tests: a JupyterLite site built by tools/lite.py, as the lessons' is, from
+    the scratch notebooks of the browser tests (tests/fixtures/lite/*.ipynb, the timing
+    notebook of step_timing.py); served beside build/lite."""
+    import step_timing
+
+    notebooks = sorted(FIXTURES.glob("*.ipynb"))
+    notebooks.append(step_timing.write_notebook(tmp_path_factory.mktemp("scratch")))
+    subprocess.run([sys.executable, str(ROOT / "tools" / "lite.py"), "--out", str(TEST_SITE),
+                    *map(str, notebooks)], check=True, stdout=subprocess.DEVNULL)
+    return TEST_SITE
+
+
+def time_table():
+    """The browser timings as a table: one row per notebook, then the training step."""
+    rows, order = {}, []
+    for path, what, seconds in TIMES:
+        if path not in rows:
+            order.append(path)
+        rows.setdefault(path, {})[what] = seconds
+    lines = [f"{'notebook':<44} {'kernel start':>12} {'run':>8}"]
+    for path in order:
+        start, run = rows[path].get("start"), rows[path].get("run")
+        lines.append(f"{path:<44} {start:>10.1f} s {run:>6.1f} s")
+    if len(order) > 1:
+        lines.append(f"{'total':<44} {sum(r.get('start', 0) for r in rows.values()):>10.1f} s "
+                     f"{sum(r.get('run', 0) for r in rows.values()):>6.1f} s")
+    for what, browser, native in STEP_TIMES:
+        lines += ["", what, f"  browser {browser[0]:8.2f} ms (median {browser[1]:.2f})",
+                  f"  native  {native[0]:8.2f} ms (median {native[1]:.2f})",
+                  f"  browser/native {browser[0] / native[0]:.1f}x (best of each)"]
+    return "\n".join(lines) + "\n"
+
+
 def pytest_terminal_summary(terminalreporter):
-    if TIMES:
-        terminalreporter.write_sep("-", "time in the browser")
-        for what, seconds in TIMES:
-            terminalreporter.write_line(f"{what:<48} {seconds:6.1f} s")
+    if TIMES or STEP_TIMES:
+        table = time_table()
+        BUILD.mkdir(exist_ok=True)
+        (BUILD / "browser-times.txt").write_text(table)
+        terminalreporter.write_sep("-", "time in the browser (build/browser-times.txt)")
+        for line in table.splitlines():
+            terminalreporter.write_line(line)
     if NOTES:
-        terminalreporter.write_sep("-", "outputs that differ in a last digit")
+        terminalreporter.write_sep("-", "outputs that differ from the stored ones (failures)")
         for note in NOTES:
             terminalreporter.write_line(note)

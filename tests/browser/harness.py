@@ -6,7 +6,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
-TIMES = []  # (what, seconds), printed at the end of the run
+TEST_SITE = BUILD / "lite-tests"  # the scratch notebooks' site (conftest's test_site)
+FIXTURES = ROOT / "tests" / "fixtures" / "lite"
+TIMES = []  # (notebook path, "start" or "run", seconds), tabled at the end of the run
+STEP_TIMES = []  # (what, (best, median) ms in the browser, the same natively)
 NOTES = []  # what passed but differs from the stored notebooks, printed at the end
 
 
@@ -24,7 +27,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?")[0]
-        if path.startswith("/lite/") and path.endswith("/jupyter-lite.json"):
+        if path.startswith(("/lite/", "/lite-tests/")) and path.endswith("/jupyter-lite.json"):
             file = BUILD / path.lstrip("/")
             if file.is_file():
                 config = json.loads(file.read_text())
