@@ -11,8 +11,9 @@ The tricks, each explained where it is used:
 1. Flatten each padded channel into one long row. Output pixel (i, j) reads input (i + a, j + b)
    under kernel tap (a, b): on the flat row that is the position of (i, j) shifted by
    ``a * width + b``. So the whole im2col is kh*kw copies of long rows (one per tap), and
-   col2im kh*kw additions. The price: outputs are computed on the whole padded grid, and the
-   positions past the last valid row or column (which wrap onto the next row) are discarded.
+   col2im kh*kw additions. The price: each output row is computed the whole padded width
+   wide, and the positions past the last valid column (which wrap onto the next row) are
+   discarded (for a 3x3 kernel on 32x32, 2 columns in 32).
 2. A stride s splits the padded image into s*s phases (every s-th row and column, from each
    offset): under a stride each tap reads one phase, shifted as in 1.
 3. The bias is one more column of the weight, multiplied by a row of ones in ``cols``; its
@@ -25,7 +26,11 @@ The tricks, each explained where it is used:
 
 Gradients must not see the discarded positions: the output gradient is zero there, and where
 an input (or a weight) holds inf or NaN, whose product with that zero would be NaN, the
-discarded columns are zeroed too.
+discarded columns are zeroed too (checked by one sum, so finite inputs pay nothing more).
+
+Where the time goes (forward and all three gradients, N=32, C_in=16, C_out=32, 32x32, 3x3,
+float32, one thread): about three quarters in the three matrix products, the rest in copies
+(im2col, col2im, the output and its gradient moved between layouts).
 """
 import threading
 from collections import OrderedDict
@@ -228,9 +233,15 @@ def _input_grad(layout, w_t, g, finite_w, grad_x):
     taps = base.reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
     dP = _buffer(("phases_grad", layout.key), layout.phase_shape, dtype)  # (C, sh*sw, flat)
     dP[...] = 0
+    # each tap's rows are first spread onto whole images (zero past the output rows): NumPy
+    # adds two flat rows several times faster than the (C, n, H_out * Wq) views of each image
+    flat = layout.n * layout.image
+    spread = _buffer(("spread", layout.key), (layout.C, flat), dtype)  # (C, n * Hq * Wq)
+    images = spread.reshape(layout.C, layout.n, layout.image)[:, :, :layout.span]
     for t, (phase, shift) in enumerate(layout.taps):  # col2im: kh*kw shifted additions
-        window = layout.shifted(dP, phase, shift)  # (C, n, H_out * Wq), a view into dP
-        window += taps[:, t, :layout.M].reshape(layout.C, layout.n, layout.span)
+        images[...] = taps[:, t, :layout.M].reshape(layout.C, layout.n, layout.span)
+        window = dP[:, phase, shift:shift + flat]  # (C, n * Hq * Wq), a view into dP
+        window += spread
     sh, sw = layout.stride
     n, C = layout.n, layout.C
     for phase, r0, u0, c0, v0 in layout.pieces:  # gather the phases back into the image
