@@ -311,7 +311,8 @@ def main(argv):
     blas = blas_settings()
     print(f"numpy {np.__version__}, python {sys.version.split()[0]}; BLAS variables: "
           + ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in blas.items()) + "\n")
-    results = {"blas": blas, "settings": {}}
+    results = {"blas": blas, "settings": {}, "cores": os.cpu_count()}
+    load_at_start = os.getloadavg()[0]  # other work on a shared machine slows every figure
     print("# With the BLAS variables as set\n")
     results["settings"]["set"] = setting_part(rng, quick)
     results["memory"] = training.memory()
@@ -326,6 +327,7 @@ def main(argv):
         results["settings"]["unset"] = unset_run(quick)
     else:
         print("(neither BLAS variable is set here: one setting measured)\n")
+    results["load"] = (load_at_start, os.getloadavg()[0])
     table = readme.table(results)
     print("# The README's table\n\n" + table)
     if "--readme" in argv:

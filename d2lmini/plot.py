@@ -459,7 +459,7 @@ class Animator:
         self._pending = False  # points added since then
         self._hooked = None  # the shell whose post_execute event will send the last picture
 
-    redraw_interval = 1.0  # seconds: in a notebook, at most one new picture per interval
+    redraw_interval = 2.0  # seconds: in a notebook, at most one new picture per interval
 
     def add(self, x, y):
         """Add one point to each curve and redraw.

@@ -28,7 +28,7 @@ def fake_results(conv=None, unset=True, torch=True):
                       {"dtype": "float64", "size": 64, "kernel": 11, "ratio": 0.98}],
             "pool": [{"mode": "max", "case": "2/2/0", "speedup": 300.2, "torch_ratio": 1.5},
                      {"mode": "avg", "case": "3/2/1", "speedup": 1200.0, "torch_ratio": 2.25}],
-            "imports": []}
+            "imports": [], "load": (0.5, 3.4), "cores": 2}
 
 
 def rows(text):
@@ -44,7 +44,7 @@ def test_table_has_a_column_per_blas_setting_with_the_ratios():
     step = next(v for k, v in table.items() if k.startswith("LeNet training step"))
     assert step[0] == "2.00 / 1.25 ms = 1.60x" and step[1] == "1.00 / 1.25 ms = 0.80x"
     peer = next(v for k, v in table.items() if "Deep Learning from Scratch" in k)
-    assert peer[0] == "8.00 / 2.00 ms = 4.0x faster" and peer[1] == "8.00 / 1.00 ms = 8.0x faster"
+    assert peer[0] == "8.00 / 2.00 ms = 4.0x" and peer[1] == "8.00 / 1.00 ms = 8.0x"
     peak = next(v for k, v in table.items() if k.startswith("`np.matmul` peak"))
     assert peak[:2] == ["450 / 206 GFLOP/s", "225 / 103 GFLOP/s"]
     memory = next(v for k, v in table.items() if k.startswith("peak memory"))
@@ -55,6 +55,8 @@ def test_table_has_a_column_per_blas_setting_with_the_ratios():
     assert pool[0] == "300-1200x faster"
     imports = next(v for k, v in table.items() if k.startswith("modules of"))
     assert imports[0] == "none"
+    load = next(v for k, v in table.items() if k.startswith("the machine's load"))
+    assert load[0] == "0.5 / 3.4"
     # every row has one cell per setting and a target
     assert {len(v) for v in table.values()} == {3}
 
