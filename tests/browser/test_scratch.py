@@ -97,3 +97,35 @@ def test_training_step_in_the_browser_and_natively(driver, served, test_site):
     print(f"browser {browser} ms, native {native} ms, one BLAS thread {single} ms "
           f"({time.perf_counter() - started:.1f} s)")
     assert browser.keys() == native.keys() == single.keys() == {"float32", "float64"}
+
+
+SAVE = r"""
+const [path, content, done] = arguments;
+(async () => {
+  const app = window.jupyterapp;
+  await app.started;
+  await app.restored;
+  await app.serviceManager.contents.save(path, {type: 'notebook', format: 'json', content});
+  done(true);
+})().catch(error => done(String(error)));
+"""
+
+
+def test_a_stored_widget_view_shows_as_text_on_opening(driver, served, test_site):
+    """Why the site's copies drop stored widget views, and that the check on opening sees
+    it: the fixture as executed natively, with its views, saved into the browser's storage
+    and opened, shows each widget's text form (its model is gone) where the widget was."""
+    import json
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    nb = json.loads((FIXTURES / "widgets.ipynb").read_text())
+    nb["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
+                                    "language": "python"}
+    nb["cells"] = [cell for cell in nb["cells"] if cell["cell_type"] == "markdown"
+                   or "ipywidgets.VBox" in "".join(cell["source"])]  # nothing that runs long
+    driver.get(site_url(served))
+    WebDriverWait(driver, 120).until(lambda d: d.execute_script("return !!(window.jupyterapp)"))
+    assert driver.execute_async_script(SAVE, "with-views.ipynb", nb) is True
+    result = run_in_browser(driver, site_url(served), "with-views.ipynb")
+    assert len(display_errors(result["opened"])) == 2, result["opened"][-2000:]
