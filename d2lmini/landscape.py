@@ -13,7 +13,8 @@ notebook 04.
 """
 import numpy as np
 
-__all__ = ["design_matrix", "hessian", "squared_error", "loss_grid", "descent_path"]
+__all__ = ["design_matrix", "hessian", "squared_error", "loss_grid", "descent_path",
+           "largest_stable_lr"]
 
 
 def _pair(func, name, value):
@@ -196,3 +197,36 @@ def descent_path(A, y, start, lr, num_steps):
         gradient = 2 * A.T @ (A @ path[t] - y)  # (d, n) @ (n,) -> (d,)
         path[t + 1] = path[t] - lr * gradient
     return path
+
+
+def largest_stable_lr(A, mean=False):
+    """The learning rate at which gradient descent on ``|A k - y|^2`` stops converging.
+
+    Along the Hessian's eigenvector of eigenvalue ``lambda`` a step multiplies the error by
+    ``1 - lr * lambda``; the largest eigenvalue fails first, at ``lr = 2 / lambda_max``. Below
+    this rate every start converges, at it the steepest direction flips without shrinking, and
+    above it the loss grows without bound (for a start with some error along that direction).
+
+    Args:
+        A: a design matrix (n, d).
+        mean: for the mean squared error ``L(k) / n`` instead of the sum.
+
+    Returns:
+        A float: ``2 / lambda_max(H)``.
+
+    >>> X = np.ones((6, 8)); X[:, 2:6] = 0   # the stripes of notebooks 03 and 04
+    >>> lr = largest_stable_lr(design_matrix(X, (1, 2)))
+    >>> round(lr, 4), round(1 / lr)   # the 1/30 limit
+    (0.0333, 30)
+
+    Taught in notebook 04.
+    """
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.size == 0:
+        raise ValueError(f"largest_stable_lr: A must be a non-empty 2-D array (n, d), got shape "
+                         f"{A.shape}")
+    top = np.linalg.eigvalsh(hessian(A, mean=mean))[-1]  # eigenvalues in ascending order
+    if top <= 0:
+        raise ValueError("largest_stable_lr: A is all zeros: the loss is flat and any learning "
+                         "rate is stable")
+    return float(2 / top)

@@ -4,15 +4,16 @@
 - ``window_corners``: the top-left corner of every window, in the input's own coordinates
   (padded rows and columns have negative indices, or indices past the last row or column).
 - ``coverage``: how many windows read each input pixel.
+- ``window_step``: one step of the sliding window: where it is, its products, the output so far.
 
 Padding means zeros added on *each* side, as ``padding=`` means in ``conv2d``, ``nn.Conv2D``
-and gluon. Pure NumPy, for the figures and checks of notebook 05.
+and gluon. Pure NumPy, for the figures and checks of notebooks 01 and 05.
 """
 import operator
 
 import numpy as np
 
-__all__ = ["output_shape", "window_corners", "coverage"]
+__all__ = ["output_shape", "window_corners", "coverage", "window_step"]
 
 
 def _pair(func, name, value, minimum):
@@ -101,7 +102,7 @@ def window_corners(input_shape, kernel_size, padding=0, strides=1):
     return corners
 
 
-def coverage(input_shape, kernel_size, padding=0, strides=1):
+def coverage(input_shape, kernel_size, padding=0, strides=1, include_padding=False):
     """How many windows read each pixel of the input: one count per input pixel.
 
     Without padding the border pixels are read by fewer windows than the middle ones; pixels
@@ -109,15 +110,22 @@ def coverage(input_shape, kernel_size, padding=0, strides=1):
 
     Args:
         input_shape, kernel_size, padding, strides: as for :func:`output_shape`.
+        include_padding: count the padded zeros' pixels too, on the padded input.
 
     Returns:
-        An int array of shape (H, W).
+        An int array of shape (H, W), or (H + 2 ph, W + 2 pw) with ``include_padding``
+        (padded row ``r + ph`` is input row ``r``).
 
     >>> coverage((4, 4), 3)
     array([[1, 2, 2, 1],
            [2, 4, 4, 2],
            [2, 4, 4, 2],
            [1, 2, 2, 1]])
+    >>> coverage((2, 2), 2, padding=1, strides=2, include_padding=True)
+    array([[1, 1, 1, 1],
+           [1, 1, 1, 1],
+           [1, 1, 1, 1],
+           [1, 1, 1, 1]])
 
     Taught in notebook 05.
     """
@@ -126,4 +134,60 @@ def coverage(input_shape, kernel_size, padding=0, strides=1):
     counts = np.zeros(padded, dtype=int)  # (H + 2 ph, W + 2 pw)
     for r, c in window_corners(input_shape, kernel_size, padding, strides).reshape(-1, 2):
         counts[r + ph:r + ph + kh, c + pw:c + pw + kw] += 1  # padded row r + ph is input row r
+    if include_padding:
+        return counts  # (H + 2 ph, W + 2 pw)
     return counts[ph:ph + H, pw:pw + W]  # (H, W): the padding is read too, but is not input
+
+
+def window_step(X, K, step):
+    """The sliding window of ``corr2d(X, K)`` after ``step + 1`` of its moves, as arrays.
+
+    The window visits the output's places row by row: step ``t`` computes output value
+    ``Y[t // W_out, t % W_out]``. This returns what a learner following the recipe by hand has
+    in front of them at that step.
+
+    Args:
+        X: a 2-D input (H, W).
+        K: a 2-D kernel (kh, kw), at most as large as ``X``.
+        step: which step, an int from 0 to ``H_out * W_out - 1``.
+
+    Returns:
+        ``(corner, products, partial)``: ``corner`` is the window's top-left ``(i, j)`` (also the
+        place of the value this step computes), ``products`` the (kh, kw) array
+        ``X[i:i + kh, j:j + kw] * K`` whose sum is ``Y[i, j]``, and ``partial`` the float
+        (H_out, W_out) output with the values of steps ``0 .. step`` filled in and NaN where the
+        window has not been yet.
+
+    >>> X = np.arange(9.0).reshape(3, 3)
+    >>> K = np.array([[0.0, 1.0], [2.0, 3.0]])
+    >>> corner, products, partial = window_step(X, K, 1)
+    >>> corner
+    (0, 1)
+    >>> products
+    array([[ 0.,  2.],
+           [ 8., 15.]])
+    >>> partial
+    array([[19., 25.],
+           [nan, nan]])
+
+    Taught in notebook 01.
+    """
+    X, K = np.asarray(X, dtype=float), np.asarray(K, dtype=float)
+    if X.ndim != 2 or K.ndim != 2 or X.size == 0 or K.size == 0:
+        raise ValueError(f"window_step: X and K must be non-empty 2-D arrays (H, W) and (kh, kw), "
+                         f"got shapes {X.shape} and {K.shape}")
+    (H, W), (kh, kw) = X.shape, K.shape
+    if kh > H or kw > W:
+        raise ValueError(f"window_step: the kernel K of {K.shape} is larger than the input X of "
+                         f"{X.shape}; expected a kernel no larger in each dimension")
+    H_out, W_out = H - kh + 1, W - kw + 1
+    if (isinstance(step, bool) or not isinstance(step, (int, np.integer))
+            or not 0 <= step < H_out * W_out):
+        raise ValueError(f"window_step: step must be an int from 0 to {H_out * W_out - 1} (the "
+                         f"output has {H_out} x {W_out} values), got {step!r}")
+    partial = np.full((H_out, W_out), np.nan)  # (H_out, W_out): NaN where not computed yet
+    for t in range(step + 1):  # the book's loop, row by row, stopped after this step
+        i, j = divmod(t, W_out)
+        partial[i, j] = (X[i:i + kh, j:j + kw] * K).sum()
+    i, j = divmod(int(step), W_out)
+    return (i, j), X[i:i + kh, j:j + kw] * K, partial  # (kh, kw) products

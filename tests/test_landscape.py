@@ -104,3 +104,20 @@ def test_descent_path_converges_below_one_thirtieth_and_diverges_above():
 def test_bad_input_names_the_function_and_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_largest_stable_lr_is_one_thirtieth_on_the_stripes_and_splits_the_paths():
+    from d2lmini.landscape import largest_stable_lr
+
+    A = design_matrix(STRIPES, (1, 2))
+    limit = largest_stable_lr(A)
+    assert np.isclose(limit, 1 / 30)
+    y, start = EDGES.ravel(), [0.0, 0.5]
+    below = squared_error(A, y, descent_path(A, y, start, 0.99 * limit, 400))
+    above = squared_error(A, y, descent_path(A, y, start, 1.01 * limit, 400))
+    assert below[-1] < 1e-6 < 1e3 < above[-1]
+    assert np.isclose(largest_stable_lr(A, mean=True), 42 / 30)  # the mean: n = 42 times larger
+    with pytest.raises(ValueError, match="largest_stable_lr: A is all zeros"):
+        largest_stable_lr(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"largest_stable_lr: A must be .*got shape \(3,\)"):
+        largest_stable_lr(np.zeros(3))

@@ -22,6 +22,7 @@ def modules_after(statement):
     "import d2lmini",
     "import d2lmini.autograd, d2lmini.nn, d2lmini.init, d2lmini.conv, d2lmini.plot, d2lmini.data",
     "import d2lmini.pool, d2lmini.activation, d2lmini.loss, d2lmini.train",
+    "import d2lmini.windows, d2lmini.landscape, d2lmini.kernels, d2lmini.widgets",
     "from d2lmini import *",
 ])
 def test_import_loads_neither_matplotlib_nor_scipy(statement):
@@ -30,6 +31,7 @@ def test_import_loads_neither_matplotlib_nor_scipy(statement):
     assert "matplotlib" not in loaded
     assert "scipy" not in loaded
     assert "sklearn" not in loaded
+    assert "ipywidgets" not in loaded
 
 
 @pytest.mark.parametrize("name", PUBLIC)

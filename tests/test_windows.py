@@ -98,3 +98,54 @@ def test_coverage_of_the_books_padding():
 def test_bad_arguments_are_named(call, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+# --------------------------------------------------------------------- window_step
+from d2lmini import corr2d_naive  # noqa: E402
+from d2lmini.windows import window_step  # noqa: E402
+
+
+@pytest.mark.parametrize("x_shape, k_shape", [((3, 3), (2, 2)), ((4, 6), (2, 3)), ((5, 2), (5, 1))])
+def test_window_step_walks_row_by_row_and_fills_in_corr2d(x_shape, k_shape):
+    rng = np.random.default_rng(sum(x_shape))
+    X, K = rng.normal(size=x_shape), rng.normal(size=k_shape)
+    Y = corr2d_naive(X, K)
+    for step in range(Y.size):
+        (i, j), products, partial = window_step(X, K, step)
+        assert (i, j) == divmod(step, Y.shape[1])
+        np.testing.assert_allclose(products, X[i:i + k_shape[0], j:j + k_shape[1]] * K)
+        assert np.isclose(products.sum(), Y[i, j])
+        done = np.arange(Y.size).reshape(Y.shape) <= step  # the places visited so far
+        np.testing.assert_allclose(partial[done], Y[done])
+        assert np.isnan(partial[~done]).all()
+
+
+def test_window_step_of_the_books_example():
+    X, K = np.arange(9.0).reshape(3, 3), np.arange(4.0).reshape(2, 2)
+    corner, products, partial = window_step(X, K, 3)
+    assert corner == (1, 1)
+    np.testing.assert_array_equal(products, [[0, 5], [14, 24]])
+    np.testing.assert_array_equal(partial, [[19, 25], [37, 43]])
+
+
+@pytest.mark.parametrize("X, K, step, message", [
+    (np.zeros((3, 3)), np.zeros((2, 2)), 4, r"step must be an int from 0 to 3 .*got 4"),
+    (np.zeros((3, 3)), np.zeros((2, 2)), -1, r"step must be an int from 0 to 3"),
+    (np.zeros((3, 3)), np.zeros((2, 2)), 1.0, r"step must be an int"),
+    (np.zeros((3, 3)), np.zeros((4, 2)), 0, r"the kernel K of \(4, 2\) is larger than the input"),
+    (np.zeros(3), np.zeros((1, 2)), 0, r"X and K must be non-empty 2-D arrays .* shapes \(3,\) and \(1, 2\)"),
+])
+def test_window_step_errors(X, K, step, message):
+    with pytest.raises(ValueError, match="window_step: " + message):
+        window_step(X, K, step)
+
+
+def test_coverage_with_padding_counts_the_padded_cells_too():
+    for input_shape, kernel_size, padding, strides in SETTINGS:
+        (H, W), (kh, kw), (ph, pw) = input_shape, _pair(kernel_size), _pair(padding)
+        full = coverage(input_shape, kernel_size, padding, strides, include_padding=True)
+        assert full.shape == (H + 2 * ph, W + 2 * pw)
+        np.testing.assert_array_equal(full[ph:ph + H, pw:pw + W],
+                                      coverage(input_shape, kernel_size, padding, strides))
+        assert full.sum() == output_shape(input_shape, kernel_size, padding, strides)[0] * \
+            output_shape(input_shape, kernel_size, padding, strides)[1] * kh * kw
