@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import BUILD, FIXTURES, NOTES, ROOT, STEP_TIMES, TEST_SITE, TIMES, Handler
+from harness import BUILD, CHECKED, FIXTURES, NOTES, ROOT, STEP_TIMES, TEST_SITE, TIMES, Handler
 
 if os.environ.get("D2LMINI_BROWSER_TESTS") != "1":
     collect_ignore_glob = ["test_*.py", "harness.py", "widget_check.py", "step_timing.py"]
@@ -132,6 +132,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "time in the browser (build/browser-times.txt)")
         for line in table.splitlines():
             terminalreporter.write_line(line)
+    if CHECKED:
+        terminalreporter.write_sep("-", "widgets moved")
+        for path, boxes, controls in CHECKED:
+            terminalreporter.write_line(f"{path:<44} {boxes} widgets, {controls} controls moved")
     if NOTES:
         terminalreporter.write_sep("-", "outputs that differ from the stored ones (failures)")
         for note in NOTES:
