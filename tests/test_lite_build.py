@@ -128,7 +128,7 @@ def test_a_d2lmini_module_importing_ipywidgets_brings_it(monkeypatch):
 
 def test_stored_widget_views_are_dropped_from_the_site_copy():
     """Their models died with the kernel that ran the notebook: on opening, JupyterLab would
-    show "Error displaying widget: model not found" where each was."""
+    show the widget's text form (or "model not found") where each was."""
     cell = nbformat.v4.new_code_cell("box", outputs=[
         nbformat.v4.new_output("stream", name="stdout", text="drawn\n"), WIDGET_OUTPUT])
     nb = nbformat.v4.new_notebook(cells=[cell])

@@ -9,7 +9,8 @@ The site holds, in its file browser:
     README.md, docs/images/   the contents page the notebooks' "Contents" links open
 Each copy gets Pyodide's kernel and, before its first code cell, a cell that installs d2lmini
 from the site itself; stored outputs of live widgets are dropped (their models died with the
-kernel that ran the notebook: the widget appears when its cell runs). Nothing here is kept by hand: the copies are made from notebooks/ on
+kernel that ran the notebook, so they would show as text: the widget appears when its cell
+runs). Nothing here is kept by hand: the copies are made from notebooks/ on
 every build, in build/jupyterlite/ (JupyterLite's input folder).
 
 Where Pyodide comes from (nothing is fetched from a CDN, at build time or in the browser):
@@ -373,9 +374,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def without_widget_views(nb):
-    """Drop the stored outputs that show a live widget: their model lives in the kernel that
-    ran the notebook, so on opening JupyterLab would say "Error displaying widget: model not
-    found" under each until the cell runs again (and the widget appears)."""
+    """Drop the stored outputs that show a live widget: their model lived in the kernel that
+    ran the notebook, so on opening JupyterLab shows the widget's text form in its place
+    (`VBox(children=(IntSlider(...`, or "Error displaying widget: model not found") until the
+    cell runs again and the widget appears."""
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [output for output in cell.outputs

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import BUILD, FIXTURES, NOTES, ROOT, STEP_TIMES, TEST_SITE, TIMES, Handler
+from harness import BUILD, CHECKED, FIXTURES, NOTES, ROOT, STEP_TIMES, TEST_SITE, TIMES, Handler
 
 if os.environ.get("D2LMINI_BROWSER_TESTS") != "1":
     collect_ignore_glob = ["test_*.py", "harness.py", "widget_check.py", "step_timing.py"]
@@ -107,17 +107,20 @@ def time_table():
         if path not in rows:
             order.append(path)
         rows.setdefault(path, {})[what] = seconds
-    lines = [f"{'notebook':<44} {'kernel start':>12} {'run':>8}"]
+    lines = [f"{'notebook':<44} {'kernel start':>12} {'run':>8}"] if order else []
     for path in order:
         start, run = rows[path].get("start"), rows[path].get("run")
         lines.append(f"{path:<44} {start:>10.1f} s {run:>6.1f} s")
     if len(order) > 1:
         lines.append(f"{'total':<44} {sum(r.get('start', 0) for r in rows.values()):>10.1f} s "
                      f"{sum(r.get('run', 0) for r in rows.values()):>6.1f} s")
-    for what, browser, native in STEP_TIMES:
-        lines += ["", what, f"  browser {browser[0]:8.2f} ms (median {browser[1]:.2f})",
-                  f"  native  {native[0]:8.2f} ms (median {native[1]:.2f})",
-                  f"  browser/native {browser[0] / native[0]:.1f}x (best of each)"]
+    for what, browser, native, single in STEP_TIMES:
+        lines += ["", what, f"  browser                     {browser[0]:8.2f} ms "
+                  f"(median {browser[1]:.2f})",
+                  f"  native                      {native[0]:8.2f} ms (median {native[1]:.2f})",
+                  f"  native, one OpenBLAS thread {single[0]:8.2f} ms (median {single[1]:.2f})",
+                  f"  browser/native {browser[0] / native[0]:.1f}x, browser/one thread "
+                  f"{browser[0] / single[0]:.1f}x (best of each)"]
     return "\n".join(lines) + "\n"
 
 
@@ -129,6 +132,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "time in the browser (build/browser-times.txt)")
         for line in table.splitlines():
             terminalreporter.write_line(line)
+    if CHECKED:
+        terminalreporter.write_sep("-", "widgets moved")
+        for path, boxes, controls in CHECKED:
+            terminalreporter.write_line(f"{path:<44} {boxes} widgets, {controls} controls moved")
     if NOTES:
         terminalreporter.write_sep("-", "outputs that differ from the stored ones (failures)")
         for note in NOTES:

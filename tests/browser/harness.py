@@ -9,7 +9,8 @@ BUILD = ROOT / "build"
 TEST_SITE = BUILD / "lite-tests"  # the scratch notebooks' site (conftest's test_site)
 FIXTURES = ROOT / "tests" / "fixtures" / "lite"
 TIMES = []  # (notebook path, "start" or "run", seconds), tabled at the end of the run
-STEP_TIMES = []  # (what, (best, median) ms in the browser, the same natively)
+CHECKED = []  # (notebook, widgets found, controls moved), printed at the end
+STEP_TIMES = []  # (what, (best, median) ms: in the browser, natively, natively on 1 thread)
 NOTES = []  # what passed but differs from the stored notebooks, printed at the end
 
 

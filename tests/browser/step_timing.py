@@ -2,7 +2,8 @@
 
 The network is notebook 08's: its `def lenet()` is taken from the notebook's code, so the
 timing follows the lesson. The step is the lesson's (forward, loss, backward, SGD update)
-on the first 64 training digits. The code prints one line, `step_ms <best> <median>`: the
+on the first 64 training digits, in float32 (the benchmark's) and in float64 (the lesson
+trains in float64). The code prints a line per dtype, `step_ms <dtype> <best> <median>`: the
 best and the median of REPEATS blocks of STEPS steps each, in milliseconds per step. It runs
 in a scratch notebook of the test site (build/lite-tests), never in a lesson's outputs.
 """
@@ -15,7 +16,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = ROOT / "notebooks" / "08-lenet.ipynb"
 NOTEBOOK = "lenet-step.ipynb"
-STEPS, REPEATS = 5, 5
+STEPS, REPEATS = 5, 15
 BATCH = 64
 
 TIMING = """
@@ -28,28 +29,29 @@ import d2lmini
 from d2lmini import autograd, data, init, nn
 
 X_train, y_train, _, _ = data.digits()
-X, y = X_train[:{batch}], y_train[:{batch}]
-net = lenet()
-net.initialize(init=init.Uniform(0.3), seed=0)
-loss = d2lmini.loss.SoftmaxCrossEntropyLoss()
-trainer = d2lmini.Trainer(net.collect_params(), 'sgd', {{'learning_rate': 0.1}})
+for dtype in ("float32", "float64"):
+    X, y = X_train[:{batch}].astype(dtype), y_train[:{batch}]
+    net = lenet()
+    net.initialize(init=init.Uniform(0.3), seed=0)
+    net(X[:1])  # the input size fixes the parameters' shapes
+    net.cast(dtype)
+    loss = d2lmini.loss.SoftmaxCrossEntropyLoss()
+    trainer = d2lmini.Trainer(net.collect_params(), 'sgd', {{'learning_rate': 0.1}})
 
+    def step():
+        with autograd.record():
+            l = loss(net(X), y)
+        l.backward()
+        trainer.step({batch})
 
-def step():
-    with autograd.record():
-        l = loss(net(X), y)
-    l.backward()
-    trainer.step({batch})
-
-
-step()  # the first step allocates what the others reuse
-per_step = []
-for _ in range({repeats}):
-    start = time.perf_counter()
-    for _ in range({steps}):
-        step()
-    per_step.append((time.perf_counter() - start) / {steps} * 1e3)
-print(f"step_ms {{min(per_step):.2f}} {{statistics.median(per_step):.2f}}")
+    step()  # the first step allocates what the others reuse
+    per_step = []
+    for _ in range({repeats}):
+        start = time.perf_counter()
+        for _ in range({steps}):
+            step()
+        per_step.append((time.perf_counter() - start) / {steps} * 1e3)
+    print(f"step_ms {{dtype}} {{min(per_step):.2f}} {{statistics.median(per_step):.2f}}")
 """
 
 
@@ -84,7 +86,12 @@ def write_notebook(folder):
 
 
 def parse(text):
-    """(best, median) in ms from the printed line."""
-    line = next(line for line in text.splitlines() if line.startswith("step_ms "))
-    best, median = map(float, line.split()[1:])
-    return best, median
+    """{dtype: (best, median)} in ms from the printed lines."""
+    times = {}
+    for line in text.splitlines():
+        if line.startswith("step_ms "):
+            dtype, best, median = line.split()[1:]
+            times[dtype] = (float(best), float(median))
+    if not times:
+        raise ValueError(f"no step_ms line in {text!r}")
+    return times

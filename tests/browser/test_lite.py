@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from harness import BUILD, NOTES, ROOT, TIMES, failed_requests
+from harness import BUILD, CHECKED, NOTES, ROOT, TIMES, failed_requests
 from widget_check import display_errors, widget_problems
 
 LITE = BUILD / "lite"
@@ -274,9 +274,6 @@ def widget_check_of(driver, path, stored, result):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(SCREENSHOTS / f"lite-widgets-{path.replace('/', '-')}.png"))
     return problems
-
-
-CHECKED = []  # (notebook, widgets, controls moved)
 
 
 @pytest.mark.parametrize("folder", ["notebooks", "student"])

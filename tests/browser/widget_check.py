@@ -8,14 +8,18 @@ each of its controls in turn, changes the value as a user does (a slider: drag i
 with the mouse; a dropdown: pick the next option), then waits for the figure in the
 box's Output to be replaced (another `src`), and reports what did not happen: a box without
 a control or a figure, a figure that did not change, an error shown in the box, a widget
-that JupyterLab could not display.
+that JupyterLab could not display (an error, or its text form in its place).
 """
+
+import re
 
 WIDGET = ".d2lmini-widget"
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook in front
 CONTROLS = ".widget-slider .noUi-handle, .widget-dropdown select"
-# What JupyterLab's widget manager shows for a view whose model the kernel does not hold.
+# What JupyterLab shows for a widget view whose model the kernel does not hold: an error, or
+# (jupyterlab_widgets 3.0) the widget's text form, `VBox(children=(IntSlider(...`.
 DISPLAY_ERRORS = ("Error displaying widget", "model not found")
+TEXT_FORM = re.compile(r"^\s*[HV]Box\(children=\(")
 
 FIGURES = """
 return [...arguments[0].querySelectorAll('.widget-output img')]
@@ -34,9 +38,10 @@ return control.getAttribute('aria-valuetext') || control.getAttribute('aria-valu
 
 
 def display_errors(text):
-    """The lines of a page's text that say a widget could not be displayed."""
-    return [line.strip() for line in text.splitlines()
-            if any(error in line for error in DISPLAY_ERRORS)]
+    """The lines of a page's text that say a widget could not be displayed, or show its
+    text form in its place."""
+    return [line.strip()[:120] for line in text.splitlines()
+            if any(error in line for error in DISPLAY_ERRORS) or TEXT_FORM.match(line)]
 
 
 def label_of(control):
