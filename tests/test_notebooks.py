@@ -89,3 +89,15 @@ def test_prints_are_stored_as_one_output_per_stream(path):
     for cell in code_cells(path):
         names = [o.get("name") if o.output_type == "stream" else None for o in cell.outputs]
         assert not any(a is not None and a == b for a, b in zip(names, names[1:])), cell.source[:80]
+
+
+@parametrize
+def test_no_widget_view_is_stored(path):
+    """A widget's view names a model id that changes on every run and a model that died with
+    the kernel; run_notebooks.py keeps only the widget's text, so re-runs store the same file."""
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata
+    for cell in code_cells(path):
+        for output in cell.outputs:
+            assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {}), \
+                cell.source[:80]

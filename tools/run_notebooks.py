@@ -131,9 +131,12 @@ def nbgrader_metadata(nb, name="notebook"):
     return derived
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def normalize(nb, name="notebook"):
-    """Fix the metadata, cell ids, execution counts, stream outputs and nbgrader metadata in
-    place; return nb."""
+    """Fix the metadata, cell ids, execution counts, stream outputs, widget views and nbgrader
+    metadata in place; return nb."""
     nb.nbformat, nb.nbformat_minor = 4, 5
     nb.metadata = nbformat.from_dict(METADATA)
     taken = {cell.get("id") for cell in nb.cells}
@@ -157,6 +160,12 @@ def normalize(nb, name="notebook"):
         for output in cell.outputs:
             if output.output_type == "execute_result":
                 output.execution_count = cell.execution_count
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and "text/plain" in data:
+                # a live widget's view names a model id that is new on every run and whose
+                # model dies with the kernel: keep only its text, which says what it is
+                del data[WIDGET_VIEW]
+    nb.metadata.pop("widgets", None)
     return nb
 
 
