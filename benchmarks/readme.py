@@ -131,7 +131,7 @@ def table(results):
         rows.append((f"the machine's load during the run (1-minute load average, "
                      f"{results.get('cores', '?')} cores), at the start / the end",
                      single(f"{start:.1f} / {end:.1f}"),
-                     "(above the cores: others' work slowed this run)"))
+                     "(a load above the cores: others' work slowed the run)"))
     if "imports" in results:
         rows.append(("modules of matplotlib, scipy and scikit-learn loaded by `import d2lmini`",
                      single(", ".join(results["imports"]) or "none"), "none"))
