@@ -235,7 +235,7 @@ def draw_window_step(X, K, step, axes=None, scale=2.6):
     >>> X, K = np.arange(9.0).reshape(3, 3), np.array([[0.0, 1.0], [2.0, 3.0]])
     >>> fig, axes = draw_window_step(X, K, 2)
     >>> axes[0].patches[0].get_xy(), axes[2].get_title()
-    ((-0.5, 0.5), 'Y after step 3 of 4')
+    ((-0.5, 0.5), 'Y: 3 of 4 values')
     >>> import matplotlib.pyplot as plt; plt.close(fig)
 
     Taught in notebook 01.
@@ -259,7 +259,7 @@ def draw_window_step(X, K, step, axes=None, scale=2.6):
     ax_p.set_title(f"products, sum {products.sum():g}")
     _grid(ax_y, partial, *_scale(full.min(), full.max()), fmt="{:g}")
     _outline(ax_y, i, j, 1, 1)
-    ax_y.set_title(f"Y after step {step + 1} of {partial.size}")
+    ax_y.set_title(f"Y: {step + 1} of {partial.size} values")
     return fig, [ax_x, ax_p, ax_y]
 
 
@@ -280,7 +280,7 @@ def sliding_window(X, K):
     >>> box = sliding_window(np.arange(9.0).reshape(3, 3), np.ones((2, 2)))
     >>> slider = box.children[0]; slider.value = 3
     >>> box.figure.axes[2].get_title()
-    'Y after step 4 of 4'
+    'Y: 4 of 4 values'
 
     Taught in notebook 01.
     """
@@ -411,7 +411,8 @@ def draw_descent(A, y, start, lr, num_steps, k0_values, k1_values, axes=None, sc
     kernel starred); the loss at every step, on a log axis; and, against the learning rate,
     the factor ``|1 - lr * lambda|`` by which a step multiplies the error along each axis of
     the bowl, with the largest stable rate (:func:`d2lmini.landscape.largest_stable_lr`)
-    marked by a dashed line and this rate by dots. Above the line a factor exceeds 1.
+    marked by a dashed line and this rate by dots. Right of the dashed line the factor across
+    the valley exceeds 1.
 
     Args:
         A: a design matrix with two columns (n, 2).
@@ -531,7 +532,8 @@ def draw_windows(input_shape, kernel_size, padding=0, strides=1, axes=None, scal
     """The windows of a convolution on its padded input, and the output they make.
 
     Two panels. Left: the input (white) and its padding (gray), each cell shaded by how many
-    windows read it (:func:`d2lmini.windows.coverage`), a dot at the centre of every window, the
+    windows read it (:func:`d2lmini.windows.coverage`; the count is written in the cell's
+    corner), a dot at the centre of every window, the
     first window outlined in orange, the next one to the right in green and the next one down
     in blue. Right: the output, one cell per window, the same three cells outlined.
 
@@ -566,6 +568,9 @@ def draw_windows(input_shape, kernel_size, padding=0, strides=1, axes=None, scal
                 ax_in.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="0.55",
                                           alpha=0.6, edgecolor="none"))
     ax_in.add_patch(Rectangle((-0.5, -0.5), W, H, fill=False, edgecolor="k", linewidth=1.5))
+    for (r, c), count in np.ndenumerate(counts):  # in the corner: the centre holds the dots
+        ax_in.text(c - pw - 0.42, r - ph - 0.38, f"{count}", ha="left", va="top",
+                   fontsize="xx-small", color="0.25")
     centres = corners + (np.array([kh, kw]) - 1) / 2  # (Ho, Wo, 2): (row, column) of each
     ax_in.plot(centres[..., 1].ravel(), centres[..., 0].ravel(), "k.", markersize=6)
     for (i, j), colour in _FIRST_THREE:  # drawn last to first: the first window on top

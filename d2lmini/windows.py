@@ -106,7 +106,8 @@ def coverage(input_shape, kernel_size, padding=0, strides=1, include_padding=Fal
     """How many windows read each pixel of the input: one count per input pixel.
 
     Without padding the border pixels are read by fewer windows than the middle ones; pixels
-    that no window reaches (past the last stride) count 0.
+    that no window reaches (past the last window, or between windows when the stride exceeds
+    the kernel) count 0.
 
     Args:
         input_shape, kernel_size, padding, strides: as for :func:`output_shape`.
@@ -181,8 +182,10 @@ def window_step(X, K, step):
         raise ValueError(f"window_step: the kernel K of {K.shape} is larger than the input X of "
                          f"{X.shape}; expected a kernel no larger in each dimension")
     H_out, W_out = H - kh + 1, W - kw + 1
-    if (isinstance(step, bool) or not isinstance(step, (int, np.integer))
-            or not 0 <= step < H_out * W_out):
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+        raise TypeError(f"window_step: step must be an int from 0 to {H_out * W_out - 1}, got "
+                        f"{type(step).__name__} {step!r}")
+    if not 0 <= step < H_out * W_out:
         raise ValueError(f"window_step: step must be an int from 0 to {H_out * W_out - 1} (the "
                          f"output has {H_out} x {W_out} values), got {step!r}")
     partial = np.full((H_out, W_out), np.nan)  # (H_out, W_out): NaN where not computed yet

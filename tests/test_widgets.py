@@ -101,6 +101,10 @@ def test_windows_drawn_where_window_corners_puts_them(kernel_size, padding, stri
     np.testing.assert_array_equal(
         shown(ax_in.images[0]),
         windows.coverage(shape, kernel_size, padding, strides, include_padding=True))
+    counts = windows.coverage(shape, kernel_size, padding, strides, include_padding=True)
+    written = {(round(t.get_position()[1] + 0.38), round(t.get_position()[0] + 0.42)):
+               t.get_text() for t in ax_in.texts}  # (row, column) of the cell: its count
+    assert written == {(r - padding, c - padding): str(n) for (r, c), n in np.ndenumerate(counts)}
     first = [r for r in rectangles(ax_in) if r[1:3] == (kernel_size, kernel_size)
              and matplotlib.colors.same_color(r[3], widgets.WINDOW)]
     assert [r[0] for r in first] == [(corners[0, 0, 1] - 0.5, corners[0, 0, 0] - 0.5)]

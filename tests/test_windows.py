@@ -131,13 +131,18 @@ def test_window_step_of_the_books_example():
 @pytest.mark.parametrize("X, K, step, message", [
     (np.zeros((3, 3)), np.zeros((2, 2)), 4, r"step must be an int from 0 to 3 .*got 4"),
     (np.zeros((3, 3)), np.zeros((2, 2)), -1, r"step must be an int from 0 to 3"),
-    (np.zeros((3, 3)), np.zeros((2, 2)), 1.0, r"step must be an int"),
     (np.zeros((3, 3)), np.zeros((4, 2)), 0, r"the kernel K of \(4, 2\) is larger than the input"),
     (np.zeros(3), np.zeros((1, 2)), 0, r"X and K must be non-empty 2-D arrays .* shapes \(3,\) and \(1, 2\)"),
 ])
 def test_window_step_errors(X, K, step, message):
     with pytest.raises(ValueError, match="window_step: " + message):
         window_step(X, K, step)
+
+
+@pytest.mark.parametrize("step", [1.0, True, "1"])
+def test_window_step_refuses_a_step_that_is_not_an_int(step):
+    with pytest.raises(TypeError, match=r"window_step: step must be an int from 0 to 3, got "):
+        window_step(np.zeros((3, 3)), np.zeros((2, 2)), step)
 
 
 def test_coverage_with_padding_counts_the_padded_cells_too():
