@@ -101,3 +101,17 @@ def test_no_widget_view_is_stored(path):
         for output in cell.outputs:
             assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {}), \
                 cell.source[:80]
+
+
+def test_the_widget_lessons_mark_where_a_widget_was_shown():
+    """The mark run_notebooks.py leaves in place of a widget's view (the browser test counts
+    the widgets a lesson must show by it): one per cell that calls a d2lmini.widgets function
+    returning a live widget."""
+    for path in NOTEBOOKS:
+        for cell in code_cells(path):
+            marked = [o for o in cell.outputs
+                      if o.get("metadata", {}).get("d2lmini", {}).get("widget")]
+            live = any(re.match(r"widgets\.\w+\(", line.strip()) for line in
+                       cell.source.splitlines()) and "small_multiples" not in cell.source
+            assert len(marked) == live, (path.name, cell.source[:120])
+            assert all(o.data["text/plain"] for o in marked)

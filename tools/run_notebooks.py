@@ -163,8 +163,10 @@ def normalize(nb, name="notebook"):
             data = output.get("data", {})
             if WIDGET_VIEW in data and "text/plain" in data:
                 # a live widget's view names a model id that is new on every run and whose
-                # model dies with the kernel: keep only its text, which says what it is
+                # model dies with the kernel: keep only its text, which says what it is, and
+                # a mark that a widget was shown here
                 del data[WIDGET_VIEW]
+                output.setdefault("metadata", {})["d2lmini"] = {"widget": True}
     nb.metadata.pop("widgets", None)
     return nb
 
