@@ -524,10 +524,6 @@ def learning_rate(A, y, start, k0_values, k1_values, lr=0.03, num_steps=20, max_
 _FIRST_THREE = [((1, 0), "tab:blue"), ((0, 1), "tab:green"), ((0, 0), WINDOW)]
 
 
-def _pair(value):
-    return (int(value), int(value)) if np.ndim(value) == 0 else tuple(int(v) for v in value)
-
-
 def draw_windows(input_shape, kernel_size, padding=0, strides=1, axes=None, scale=3.2):
     """The windows of a convolution on its padded input, and the output they make.
 
@@ -554,7 +550,8 @@ def draw_windows(input_shape, kernel_size, padding=0, strides=1, axes=None, scal
     """
     corners = windows.window_corners(input_shape, kernel_size, padding, strides)  # (Ho, Wo, 2)
     counts = windows.coverage(input_shape, kernel_size, padding, strides, include_padding=True)
-    (H, W), (kh, kw), (ph, pw) = _pair(input_shape), _pair(kernel_size), _pair(padding)
+    (H, W), (kh, kw), (ph, pw), (sh, _), _ = windows._checked(
+        "draw_windows", input_shape, kernel_size, padding, strides)
     H_out, W_out = corners.shape[:2]
     fig, (ax_in, ax_out) = _axes("draw_windows", axes, 2, scale)
     extent = (-pw - 0.5, W + pw - 0.5, H + ph - 0.5, -ph - 0.5)  # padded row r + ph is row r
@@ -584,7 +581,7 @@ def draw_windows(input_shape, kernel_size, padding=0, strides=1, axes=None, scal
     ax_in.grid(which="minor", color="0.6", linewidth=0.5)
     ax_in.tick_params(which="both", length=0, labelsize="x-small")
     ax_in.set_title(f"input {H} x {W}, kernel {kh} x {kw},\npadding {ph}, stride "
-                    f"{_pair(strides)[0]}", fontsize="medium")
+                    f"{sh}", fontsize="medium")
     _grid(ax_out, np.zeros((H_out, W_out)), "gray", (-1, 0))
     for (i, j), colour in _FIRST_THREE:
         if i < H_out and j < W_out:
@@ -618,8 +615,8 @@ def padding_and_stride(input_shape=(6, 6), kernel_size=3, padding=0, strides=1):
     import ipywidgets
     import matplotlib.pyplot as plt
 
-    windows.output_shape(input_shape, kernel_size, padding, strides)  # checks the setting
-    H, W = _pair(input_shape)
+    (H, W), *_ = windows._checked("padding_and_stride", input_shape, kernel_size, padding,
+                                  strides)  # checks the setting
     sliders = [ipywidgets.IntSlider(value=value, min=low, max=high, description=name,
                                     continuous_update=False)
                for name, value, low, high in [("kernel", kernel_size, 1, min(H, W)),
