@@ -202,24 +202,6 @@ def never_run(nb):
                and "raises-exception" not in c.metadata.get("tags", []) for c in nb.cells)
 
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-def without_widget_views(nb):
-    """``nb`` with the views of live widgets left out of its outputs, in place; return nb.
-
-    A stored notebook keeps no widget state, so a page cannot draw a widget (and would fetch
-    require.js for nothing): the output's text/plain, which says what the widget is, is shown
-    instead, and the lesson's next cell holds the widget's static version.
-    """
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if WIDGET_VIEW in data and "text/plain" in data:
-                del data[WIDGET_VIEW]
-    return nb
-
-
 def needs_requirejs(nb):
     """True if an output needs require.js (widgets, JavaScript outputs)."""
     return any(mimetype in output.get("data", {})
@@ -252,7 +234,7 @@ def navigation(pages, index, run_url=None):
 
 def build(paths, out, lite_url=LITE_URL):
     """Write out/index.html and one out/<name>.html per notebook; return the pages written."""
-    notebooks = [without_widget_views(without_navigation_cells(nbformat.read(path, as_version=4)))
+    notebooks = [without_navigation_cells(nbformat.read(path, as_version=4))
                  for path in paths]
     pages = [(f"{path.stem}.html", title_of(nb, path.stem)) for path, nb in zip(paths, notebooks)]
     exporter = HTMLExporter(template_name="lab", embed_images=True,
