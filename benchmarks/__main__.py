@@ -27,7 +27,7 @@ import numpy as np
 import d2lmini
 from d2lmini import autograd
 
-from . import readme, training
+from . import before, readme, training
 
 
 def median_ms(func, repeat=7, number=1):
@@ -87,8 +87,9 @@ def against_scipy(rng, sizes, kernels):
     return results
 
 
-def conv2d_step(X, W, b, G, input_grad, strides=1, padding=0):
-    """One forward and backward pass of d2lmini.conv2d through the tape.
+def conv2d_step(X, W, b, G, input_grad, strides=1, padding=0, conv2d=d2lmini.conv2d):
+    """One forward and backward pass of ``conv2d`` (d2lmini's, or the previous one of
+    ``benchmarks/before.py``) through the tape.
 
     The weight and bias always need gradients (training); the input only if ``input_grad``.
     """
@@ -96,12 +97,12 @@ def conv2d_step(X, W, b, G, input_grad, strides=1, padding=0):
     for leaf in leaves[0 if input_grad else 1:]:
         leaf.attach_grad()
     with autograd.record():
-        Y = d2lmini.conv2d(*leaves, strides=strides, padding=padding)
+        Y = conv2d(*leaves, strides=strides, padding=padding)
     Y.backward(G)
 
 
 def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
-    """conv2d forward + backward against PyTorch's CPU conv2d, case by case.
+    """conv2d forward + backward against PyTorch's CPU conv2d and the previous conv2d.
 
     OpenBLAS's idle workers and PyTorch's threads spin for a while after each call, so the two
     sides run in alternating blocks of about ``block_s`` seconds, and the best call of all the
@@ -112,8 +113,9 @@ def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
     shared with other work this counts the work done, not the waits for a core.
 
     Returns:
-        A list of dicts {"case", "dtype", "grads", "ours_ms", "torch_ms"} (torch_ms NaN
-        without PyTorch), one per printed row.
+        A list of dicts {"case", "dtype", "grads", "ours_ms", "torch_ms", "previous_ms"}
+        (torch_ms NaN without PyTorch; previous_ms, the previous conv2d's time for every
+        gradient, None for the weight-and-bias rows), one per printed row.
     """
     import os
     import time
@@ -160,7 +162,7 @@ def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
     print("\nA: N32 C16->32 32x32 k3; B1: LeNet conv1 N64 1->6 28x28 k5 pad 2; "
           "B2: LeNet conv2 N64 6->16 14x14 k5; C: N8 3->16 128x128 k3 pad 1 stride 2\n")
     print(f"{'case':>4} {'dtype':>8} {'gradients':>16} {'d2lmini ms':>11} {'torch ms':>9} "
-          f"{'ratio':>6} {'GFLOP/s':>8}")
+          f"{'ratio':>6} {'GFLOP/s':>8} {'speed-up':>9}")
     rows = []
     for name, N, C_in, C_out, H, k, stride, pad, dtypes in cases:
         H_out = (H + 2 * pad - k) // stride + 1
@@ -176,8 +178,12 @@ def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
                 def ours():
                     conv2d_step(X, W, b, G, input_grad, stride, pad)
 
+                def previous():
+                    conv2d_step(X, W, b, G, input_grad, stride, pad, conv2d=before.conv2d)
+
+                funcs = [ours] + ([previous] if input_grad else [])
                 if torch is None:
-                    ours_ms, = best_ms([ours])
+                    ours_ms, *previous_ms = best_ms(funcs)
                     theirs = float("nan")
                 else:
                     tX = torch.tensor(X, requires_grad=input_grad)
@@ -190,16 +196,20 @@ def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
                         torch.nn.functional.conv2d(tX, tW, tb, stride=stride,
                                                    padding=pad).backward(tG)
 
-                    ours_ms, theirs = best_ms([ours, torch_step])
+                    ours_ms, theirs, *previous_ms = best_ms([ours, torch_step] + funcs[1:])
                 which = "X, weight, bias" if input_grad else "weight, bias"
+                speedup = f"{previous_ms[0] / ours_ms:>8.2f}x" if previous_ms else f"{'':>9}"
                 print(f"{name:>4} {dtype.__name__:>8} {which:>16} {ours_ms:>11.2f} {theirs:>9.2f} "
-                      f"{ours_ms / theirs:>5.2f}x {flops / ours_ms / 1e6:>8.1f}")
+                      f"{ours_ms / theirs:>5.2f}x {flops / ours_ms / 1e6:>8.1f} {speedup}")
                 rows.append({"case": name, "dtype": dtype.__name__,
                              "grads": "X, weight, bias" if input_grad else "weight, bias",
-                             "ours_ms": ours_ms, "torch_ms": theirs})
+                             "ours_ms": ours_ms, "torch_ms": theirs,
+                             "previous_ms": previous_ms[0] if previous_ms else None})
     print("ratio = d2lmini time / torch time, best call of alternating blocks; targets: case A\n"
           "float32 <= 2.5x (stretch 2x), float64 <= 1.0x. 'weight, bias' is the training case:\n"
-          "the input needs no gradient, and both libraries skip it\n")
+          "the input needs no gradient, and both libraries skip it. speed-up = the previous\n"
+          "conv2d's time (benchmarks/before.py: the textbook im2col, through the same tape) /\n"
+          "d2lmini's; target >= 1.5x for B1, B2 and C\n")
     if torch is not None:
         torch.set_num_threads(threads)
     return rows

@@ -11,7 +11,8 @@ The results are a dict; every part is optional (a part not measured gives no row
   set, so that the second run differs), each part a dict with ``"peaks"``
   (``{"float32": GFLOP/s, "float64": ...}``), ``"training"`` (``ours_ms``, ``ours64_ms``,
   ``torch_ms`` (None without PyTorch), ``peer_ms``) and ``"conv"``: what ``against_torch``
-  returns, a list of ``{"case", "dtype", "grads", "ours_ms", "torch_ms"}`` or None;
+  returns, a list of ``{"case", "dtype", "grads", "ours_ms", "torch_ms", "previous_ms"}``
+  (``previous_ms`` optional: the previous conv2d's time) or None;
 - ``"loop"``: ``{"size": 256, "speedup": x}``; ``"scipy"``: a list of
   ``{"dtype", "size", "kernel", "ratio"}`` (SciPy's time / ours);
 - ``"pool"``: a list of ``{"mode", "case", "speedup", "torch_ratio"}``;
@@ -61,6 +62,20 @@ def _conv_rows(settings):
         rows.append((f"`conv2d` {case}, {dtype}, gradients of {grads}: d2lmini / PyTorch", cells,
                      "<= 2.5x (float32), <= 1x (float64)" if str(case).startswith("A") else
                      "(reported)"))
+    for (case, dtype, grads), by_setting in cases.items():
+        if not any(row.get("previous_ms") for row in by_setting.values()):
+            continue
+        cells = []
+        for name in ("set", "unset"):
+            if name not in settings:
+                continue
+            row = by_setting.get(name)
+            cells.append("-" if row is None or not row.get("previous_ms") else
+                         f"{row['previous_ms']:.2f} / {row['ours_ms']:.2f} ms = "
+                         f"{row['previous_ms'] / row['ours_ms']:.2f}x")
+        rows.append((f"`conv2d` {case}, {dtype}, every gradient: the previous conv2d "
+                     "(`benchmarks/before.py`) / d2lmini", cells,
+                     ">= 1.5x" if case in ("B1", "B2", "C") else "(reported)"))
     return rows
 
 

@@ -23,6 +23,11 @@ The tricks, each explained where it is used:
 5. A batch is worked a few images at a time, so each column matrix is still in the CPU cache
    when the product reads it.
 6. A matrix row of a multiple of 4 KiB slows OpenBLAS's kernels: rows get a little slack.
+7. NumPy copies on one core, so with several chunks each core takes every other chunk, the BLAS
+   held to one thread per product meanwhile (with ``threadpoolctl``; else one core does all).
+   Only where the products outweigh the copies: copies on two cores share one memory bus, and
+   below ``_SHARED_MIN`` multiply-adds per column two cores were measured no faster than one.
+   Each chunk's result has its own place, so the result does not depend on who computed what.
 
 Gradients must not see the discarded positions: the output gradient is zero there, and where
 an input (or a weight) holds inf or NaN, whose product with that zero would be NaN, the
@@ -32,14 +37,19 @@ Where the time goes (forward and all three gradients, N=32, C_in=16, C_out=32, 3
 float32, one thread): about three quarters in the three matrix products, the rest in copies
 (im2col, col2im, the output and its gradient moved between layouts).
 """
+import functools
+import os
+import sys
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 __all__ = ["conv2d_forward", "conv2d_backward"]
 
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
+_SHARED_MIN = 4096  # multiply-adds per column (C_out * (C_in*kh*kw + 1)) for two cores (trick 7)
 _KEPT_BYTES = 32 << 20  # work buffers kept per thread (the least recently used goes first)
 _local = threading.local()  # each thread its own buffers: two threads never share one
 
@@ -147,28 +157,95 @@ def _im2col(layout, x, dtype, finite):
     return cols
 
 
-def _chunks(N, per_image):
-    """Slices of a batch of N, sizes differing by at most one, each about ``_CHUNK_BYTES`` of
-    column matrix (so at most two layouts, and a last chunk not much smaller than the rest)."""
-    count = -(-N // max(1, _CHUNK_BYTES // per_image))  # ceil
+def _chunks(N, per_image, chunk_bytes):
+    """Slices of a batch of N, sizes differing by at most one, each about ``chunk_bytes`` of
+    column matrix (so at most two layouts, and a last chunk not much smaller than the rest).
+    More than one chunk makes an even count, so that two cores share them equally."""
+    count = -(-N // max(1, chunk_bytes // per_image))  # ceil
+    count = min(N, count + count % 2) if count > 1 else count
     sizes = [N // count + (i < N % count) for i in range(count)]
     starts = np.cumsum([0] + sizes)
     return [slice(int(start), int(start) + size) for start, size in zip(starts, sizes)]
 
 
 def _plan(x, kernel_hw, stride, pad):
-    """The chunks of the batch of x and the layout of each."""
-    N, C, H_in, W_in = x.shape
-    one = _Layout(1, C, (H_in, W_in), kernel_hw, stride, pad, x.dtype)
-    per_image = (one.K + 1) * one.M * x.itemsize
+    """The chunks of the batch of x and the layout of each: ((H_out, W_out), ((slice, layout),
+    ...)), made once per geometry (a training loop asks for the same few again and again)."""
+    return _geometry_plan(x.shape, x.dtype.str, kernel_hw, stride, pad, _CHUNK_BYTES)
+
+
+@functools.lru_cache(maxsize=64)
+def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes):
+    N, C, H_in, W_in = shape
+    one = _Layout(1, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
+    per_image = (one.K + 1) * one.M * np.dtype(dtype).itemsize
     layouts = {}
     plan = []
-    for part in _chunks(N, per_image):
+    for part in _chunks(N, per_image, chunk_bytes):
         n = len(range(*part.indices(N)))
         if n not in layouts:
-            layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, x.dtype)
+            layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
         plan.append((part, layouts[n]))
-    return one.out_hw, plan
+    return one.out_hw, tuple(plan)
+
+
+class _Cores:
+    """Trick 7: the chunks of a call shared between this thread and helper threads, one per
+    further core, while the BLAS runs each product on one thread (else the products of two
+    threads would fight over the cores).
+
+    Used only on the main thread (so never re-entered), where ``threadpoolctl`` can set the
+    BLAS's threads and the BLAS was given more than one; elsewhere (one core, the browser,
+    ``OPENBLAS_NUM_THREADS=1``, a thread of the caller's) every chunk runs on the calling thread.
+    """
+
+    def __init__(self):
+        self.blas, self.count, self.pool, self.pid = None, 1, None, os.getpid()
+        on_main = threading.current_thread() is threading.main_thread()
+        if sys.platform == "emscripten" or not on_main:  # the browser has no threads
+            return
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return
+        self.blas = ThreadpoolController().select(user_api="blas")
+        threads = [info["num_threads"] for info in self.blas.info()]
+        self.count = min(threads) if threads else 1
+        if self.count > 1:
+            self.pool = ThreadPoolExecutor(self.count - 1, thread_name_prefix="d2lmini-conv2d")
+
+    def map(self, work, plan):
+        """[work(part, layout) for each chunk of the plan], in the plan's order."""
+        if self.pool is None or len(plan) < 2 or (
+                threading.current_thread() is not threading.main_thread()):
+            return [work(part, layout) for part, layout in plan]
+
+        def share(first):  # every count-th chunk, from the first-th
+            return [work(part, layout) for part, layout in plan[first::self.count]]
+
+        results = [None] * len(plan)
+        with self.blas.limit(limits=1):
+            futures = [self.pool.submit(share, first) for first in range(1, self.count)]
+            try:
+                results[0::self.count] = share(0)
+            finally:  # a helper's chunks are finished (or failed) before the call returns
+                for first, future in enumerate(futures, 1):
+                    results[first::self.count] = future.result()
+        return results
+
+
+_cores = None  # made on the first call that has several chunks
+
+
+def _each_chunk(work, plan, per_column):
+    """[work(part, layout) for part, layout in plan], shared between the cores (trick 7) when
+    the products do ``per_column`` multiply-adds per column, at least ``_SHARED_MIN``."""
+    global _cores
+    if len(plan) < 2 or per_column < _SHARED_MIN:
+        return [work(part, layout) for part, layout in plan]
+    if _cores is None or _cores.pid != os.getpid():  # a forked process has no helper threads
+        _cores = _Cores()
+    return _cores.map(work, plan)
 
 
 def conv2d_forward(x, w, b, stride, pad):
@@ -181,12 +258,15 @@ def conv2d_forward(x, w, b, stride, pad):
     wb = np.empty((C_out, C_in * kh * kw + 1), dtype=x.dtype)  # trick 3: the bias as a column
     wb[:, :-1] = w.reshape(C_out, -1)
     wb[:, -1] = 0 if b is None else b
-    for part, layout in plan:
+
+    def chunk(part, layout):
         cols = _im2col(layout, x[part], x.dtype, finite=True)  # (K + 1, M)
         out = _buffer(("out", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]
         np.matmul(wb, cols, out=out)  # (C_out, M): every grid position, the discarded ones too
         valid = layout.valid_view(out)  # (C_out, n, H_out, W_out)
         Y[part] = valid.transpose(1, 0, 2, 3)  # (n, C_out, H_out, W_out)
+
+    _each_chunk(chunk, plan, C_out * (C_in * kh * kw + 1))
     return Y
 
 
@@ -209,16 +289,20 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
     with np.errstate(over="ignore", invalid="ignore"):  # a sum is finite only if every term is
         finite_x, finite_w = bool(np.isfinite(np.sum(x))), bool(np.isfinite(np.sum(w)))
     w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
-    for part, layout in plan:
+
+    def chunk(part, layout):
         g = _buffer(("grad", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]
         # dL/dY on the grid, zero at the discarded positions (never written, so still zero)
         layout.valid_view(g)[...] = grad[part].transpose(1, 0, 2, 3)
         cols = _im2col(layout, x[part], x.dtype, finite_x)  # (K + 1, M)
-        # (C_out, K + 1), the last column the bias gradient; written as the transpose of
-        # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
-        grad_wb += (cols @ g.T).T
         if need_x:
             _input_grad(layout, w_t, g, finite_w, grad_x[part])
+        # (C_out, K + 1), the last column the bias gradient; written as the transpose of
+        # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
+        return (cols @ g.T).T
+
+    for chunk_grad in _each_chunk(chunk, plan, C_out * (K + 1)):  # in the plan's order, always
+        grad_wb += chunk_grad
     return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
 
 

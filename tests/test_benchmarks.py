@@ -4,6 +4,7 @@ import pathlib
 import numpy as np
 import pytest
 
+import d2lmini
 from benchmarks import readme, training
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -72,6 +73,44 @@ def test_conv_rows_come_from_against_torchs_list_and_are_absent_without_it():
     assert table["`conv2d` B1, float32, gradients of X, weight, bias: d2lmini / PyTorch"][0] \
         == "1.00 ms"
     assert not any(k.startswith("`conv2d`") for k in rows(readme.table(fake_results())))
+    assert not any("previous conv2d" in k for k in table)  # no baseline timed: no row
+
+
+def test_speed_up_rows_over_the_previous_conv2d():
+    conv = [{"case": "B2", "dtype": "float32", "grads": "X, weight, bias", "ours_ms": 2.0,
+             "torch_ms": 1.0, "previous_ms": 3.5},
+            {"case": "A", "dtype": "float64", "grads": "weight, bias", "ours_ms": 2.0,
+             "torch_ms": 1.0, "previous_ms": None}]
+    table = rows(readme.table(fake_results(conv=conv)))
+    b2 = table["`conv2d` B2, float32, every gradient: the previous conv2d (`benchmarks/before.py`)"
+               " / d2lmini"]
+    assert b2[0] == "3.50 / 2.00 ms = 1.75x" and b2[-1].rstrip(" |") == ">= 1.5x"
+    assert not any("A, float64, every gradient" in k for k in table)
+
+
+@pytest.mark.parametrize("strides, padding", [(1, 0), (2, 1), (1, 2)])
+def test_the_previous_conv2d_computes_what_conv2d_computes(strides, padding):
+    """The baseline of the speed-up row does the same work: the same output and gradients."""
+    from benchmarks import before
+    rng = np.random.default_rng(3)
+    X, W = rng.normal(size=(5, 3, 9, 8)), rng.normal(size=(4, 3, 3, 3))
+    b = rng.normal(size=4)
+    Y = d2lmini.conv2d(X, W, b, strides, padding)
+    pair = ((strides, strides), (padding, padding))
+    np.testing.assert_allclose(before.forward(X, W, b, *pair), Y, rtol=1e-12, atol=1e-12)
+    G = rng.normal(size=Y.shape)
+    for ours, theirs in zip(d2lmini.conv2d_grad(X, W, G, strides, padding),
+                            before.backward(X, W, G, *pair)):
+        np.testing.assert_allclose(theirs, ours, rtol=1e-12, atol=1e-12)
+    leaves = [d2lmini.autograd.Tensor(a) for a in (X, W, b)]
+    for leaf in leaves:
+        leaf.attach_grad()
+    with d2lmini.autograd.record():
+        taped = before.conv2d(*leaves, strides, padding)
+    taped.backward(G)
+    np.testing.assert_allclose(taped.data, Y, rtol=1e-12, atol=1e-12)
+    for leaf, ours in zip(leaves, d2lmini.conv2d_grad(X, W, G, strides, padding)):
+        np.testing.assert_allclose(leaf.grad, ours, rtol=1e-12, atol=1e-12)
 
 
 def test_one_column_when_no_blas_variable_is_set_and_no_torch():

@@ -430,8 +430,8 @@ def test_conv2d_batches_split_into_chunks_agree(monkeypatch):
     assert len(im2col._plan(X, (3, 3), (2, 2), (1, 1))[1]) == 7
     single = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
     per_image = (3 * 3 * 3 + 1) * 5 * 7 * 8  # rows (taps and ones) x (H_out * Wq) x itemsize
-    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 3 * per_image)  # 3 chunks: 3, 2, 2 images
-    assert [p.stop - p.start for p, _ in im2col._plan(X, (3, 3), (2, 2), (1, 1))[1]] == [3, 2, 2]
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 3 * per_image)  # 3 chunks, made 4 (even)
+    assert [p.stop - p.start for p, _ in im2col._plan(X, (3, 3), (2, 2), (1, 1))[1]] == [2, 2, 2, 1]
     several = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
     for a, b, c in zip(whole, single, several):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
@@ -561,3 +561,89 @@ def test_conv2d_from_several_threads_at_once():
         for results, want in zip(pool.map(run, inputs), expected):
             for Y in results:
                 np.testing.assert_allclose(Y, want, rtol=1e-11, atol=1e-11)
+
+
+# --------------------------------------------------------------------- chunks on several cores
+def shared_cores():
+    """The conv2d chunks' sharing between cores as this machine allows it, or a skip."""
+    from d2lmini import im2col
+    cores = im2col._Cores()
+    if cores.pool is None:
+        pytest.skip("chunks run on one core here (one core, no threadpoolctl, or a one-thread BLAS)")
+    return cores
+
+
+def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch):
+    """Every other chunk runs on a helper thread, and the results are bit for bit the same."""
+    import threading
+    from d2lmini import im2col
+    cores = shared_cores()
+    rng = np.random.default_rng(11)
+    X, weight, bias = rng.normal(size=(6, 3, 10, 9)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    grad_out = rng.normal(size=(6, 4, 5, 5))
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)  # one image per chunk: six chunks
+    monkeypatch.setattr(im2col, "_SHARED_MIN", 0)  # shared however small the products
+    seen = []
+    real_im2col = im2col._im2col
+
+    def im2col_on(*args, **kwargs):
+        seen.append(threading.current_thread().name)
+        return real_im2col(*args, **kwargs)
+
+    monkeypatch.setattr(im2col, "_im2col", im2col_on)
+    monkeypatch.setattr(im2col, "_cores", None)
+    monkeypatch.setattr(im2col, "_Cores", lambda: cores)
+    shared = conv2d(X, weight, bias, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
+    assert any(name.startswith("d2lmini-conv2d") for name in seen)  # a helper did some chunks
+    assert threading.current_thread().name in seen
+    seen.clear()
+    monkeypatch.setattr(cores, "pool", None)  # now one core does every chunk
+    alone = conv2d(X, weight, bias, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
+    assert set(seen) == {threading.current_thread().name}
+    for a, b in zip(shared, alone):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(shared[0], conv2d_naive(X, weight, bias, 2, 1), rtol=1e-11)
+
+
+def test_a_chunk_failing_on_a_helper_core_fails_the_call_and_gives_back_the_blas_threads():
+    cores = shared_cores()
+    before = [info["num_threads"] for info in cores.blas.info()]
+    plan = [(slice(i, i + 1), None) for i in range(4)]
+
+    def work(part, layout):
+        if part.start == 1:  # a chunk of the helper's
+            raise MemoryError("chunk 1")
+        return part.start
+
+    with pytest.raises(MemoryError, match="chunk 1"):
+        cores.map(work, plan)
+    assert [info["num_threads"] for info in cores.blas.info()] == before
+    assert cores.map(lambda part, layout: part.start, plan) == [0, 1, 2, 3]  # in the plan's order
+    assert [info["num_threads"] for info in cores.blas.info()] == before
+
+
+def test_chunks_stay_on_a_thread_of_the_callers():
+    """Called from a thread other than the main one, conv2d runs every chunk on that thread."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    cores = shared_cores()
+    plan = [(slice(i, i + 1), None) for i in range(4)]
+    with ThreadPoolExecutor(1, thread_name_prefix="caller") as pool:
+        names = pool.submit(cores.map, lambda part, layout: threading.current_thread().name,
+                            plan).result()
+    assert len(set(names)) == 1 and names[0].startswith("caller")
+
+
+def test_small_products_keep_every_chunk_on_one_core(monkeypatch):
+    """Below _SHARED_MIN multiply-adds per column, the chunks stay on the calling thread."""
+    import threading
+    from d2lmini import im2col
+    cores = shared_cores()
+    monkeypatch.setattr(im2col, "_cores", cores)
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)
+    names = im2col._each_chunk(lambda part, layout: threading.current_thread().name,
+                               [(slice(i, i + 1), None) for i in range(4)], im2col._SHARED_MIN - 1)
+    assert set(names) == {threading.current_thread().name}
+    names = im2col._each_chunk(lambda part, layout: threading.current_thread().name,
+                               [(slice(i, i + 1), None) for i in range(4)], im2col._SHARED_MIN)
+    assert len(set(names)) == cores.count
