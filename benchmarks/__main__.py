@@ -20,6 +20,7 @@ import os
 import subprocess
 import tempfile
 import sys
+import time
 import timeit
 
 import numpy as np
@@ -215,6 +216,91 @@ def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
     return rows
 
 
+class _TimedNumPy:
+    """NumPy as ``d2lmini.im2col`` sees it, with ``np.matmul`` timed into ``spent["products"]``."""
+
+    def __init__(self, spent):
+        self.spent = spent
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def matmul(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return np.matmul(*args, **kwargs)
+        finally:
+            self.spent["products"] += time.perf_counter() - start
+
+
+def time_split(rng, repeat=30):
+    """Where conv2d's time goes, case A float32 and float64, forward + every gradient, on one
+    core (no chunks shared, the BLAS on one thread): the three products, building the column
+    matrices (``_im2col``), col2im (``_input_grad`` less its product), and the rest (the
+    output and its gradient moved between layouts, checks, the tape). The best of ``repeat``
+    steps, each split by timing those functions as it runs."""
+    from collections import Counter
+    from contextlib import nullcontext
+
+    from d2lmini import im2col
+    try:
+        from threadpoolctl import threadpool_limits
+        one_thread = threadpool_limits(limits=1, user_api="blas")
+    except ImportError:
+        one_thread = nullcontext()
+    saved = im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN
+    spent = Counter()
+
+    def timed(name, func):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+        return wrapper
+
+    def input_grad(*args):  # col2im: the function less the product it makes
+        before_products = spent["products"]
+        timed("input gradient", saved[2])(*args)
+        spent["col2im"] += spent.pop("input gradient") - (spent["products"] - before_products)
+
+    print("## Where conv2d's time goes: case A, forward + every gradient, one core, best of "
+          f"{repeat} (ms)\n")
+    print(f"{'dtype':>8} {'total':>7} {'products':>9} {'im2col':>7} {'col2im':>7} {'rest':>6} "
+          f"{'products share':>15}")
+    results = []
+    with one_thread:
+        im2col.np, im2col._input_grad = _TimedNumPy(spent), input_grad
+        im2col._im2col, im2col._SHARED_MIN = timed("im2col", saved[1]), float("inf")
+        try:
+            for dtype in (np.float32, np.float64):
+                X = rng.standard_normal((32, 16, 32, 32)).astype(dtype)
+                W = rng.standard_normal((32, 16, 3, 3)).astype(dtype)
+                b = rng.standard_normal(32).astype(dtype)
+                G = rng.standard_normal((32, 32, 30, 30)).astype(dtype)
+                best = None
+                for _ in range(repeat):
+                    spent.clear()
+                    start = time.perf_counter()
+                    conv2d_step(X, W, b, G, True)
+                    total = time.perf_counter() - start
+                    if best is None or total < best[0]:
+                        best = total, dict(spent)
+                total, parts = best
+                rest = total - sum(parts.values())
+                ms = {name: 1e3 * parts.get(name, 0.0) for name in ("products", "im2col", "col2im")}
+                print(f"{np.dtype(dtype).name:>8} {1e3 * total:>7.2f} {ms['products']:>9.2f} "
+                      f"{ms['im2col']:>7.2f} {ms['col2im']:>7.2f} {1e3 * rest:>6.2f} "
+                      f"{ms['products'] / (1e3 * total):>14.0%}")
+                results.append({"dtype": np.dtype(dtype).name, "total_ms": 1e3 * total,
+                                **{f"{k}_ms": v for k, v in ms.items()}, "rest_ms": 1e3 * rest})
+        finally:
+            im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN = saved
+    print()
+    return results
+
+
 def pool2d_step(X, G, pool, mode, stride, pad):
     """One forward and backward pass of d2lmini.pool2d through the tape."""
     x = autograd.Tensor(X)
@@ -325,6 +411,7 @@ def main(argv):
     load_at_start = os.getloadavg()[0]  # other work on a shared machine slows every figure
     print("# With the BLAS variables as set\n")
     results["settings"]["set"] = setting_part(rng, quick)
+    results["split"] = time_split(rng)
     results["memory"] = training.memory()
     results["loop"] = loop_vs_vectorized(rng)
     results["scipy"] = against_scipy(rng, (64, 256) if quick else (64, 256, 1024),

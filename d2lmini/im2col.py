@@ -299,7 +299,7 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
             _input_grad(layout, w_t, g, finite_w, grad_x[part])
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
         # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
-        return (cols @ g.T).T
+        return np.matmul(cols, g.T).T
 
     for chunk_grad in _each_chunk(chunk, plan, C_out * (K + 1)):  # in the plan's order, always
         grad_wb += chunk_grad

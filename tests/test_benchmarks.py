@@ -88,6 +88,28 @@ def test_speed_up_rows_over_the_previous_conv2d():
     assert not any("A, float64, every gradient" in k for k in table)
 
 
+def test_the_time_split_row_gives_each_part_as_a_share_of_the_total():
+    results = fake_results()
+    results["split"] = [{"dtype": "float32", "total_ms": 20.0, "products_ms": 13.0,
+                         "im2col_ms": 3.0, "col2im_ms": 2.5, "rest_ms": 1.5}]
+    table = rows(readme.table(results))
+    split = table["where `conv2d` A's time goes, float32, one core: the products / im2col / "
+                  "col2im / the rest"]
+    assert split[0] == "20.00 ms: 65% / 15% / 12% / 8%" and split[1] == "-"
+
+
+def test_time_split_restores_what_it_times(monkeypatch):
+    """The split patches d2lmini.im2col's functions while it runs, and puts them back."""
+    from benchmarks import __main__ as bench
+    from d2lmini import im2col
+    saved = im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN
+    (f32, f64) = bench.time_split(np.random.default_rng(0), repeat=1)
+    assert (im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN) == saved
+    for split in (f32, f64):
+        parts = [split[f"{name}_ms"] for name in ("products", "im2col", "col2im")]
+        assert all(part > 0 for part in parts) and sum(parts) < split["total_ms"]
+
+
 @pytest.mark.parametrize("strides, padding", [(1, 0), (2, 1), (1, 2)])
 def test_the_previous_conv2d_computes_what_conv2d_computes(strides, padding):
     """The baseline of the speed-up row does the same work: the same output and gradients."""
