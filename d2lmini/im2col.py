@@ -194,15 +194,14 @@ class _Cores:
     further core, while the BLAS runs each product on one thread (else the products of two
     threads would fight over the cores).
 
-    Used only on the main thread (so never re-entered), where ``threadpoolctl`` can set the
+    Used only from the main thread (so never re-entered), where ``threadpoolctl`` can set the
     BLAS's threads and the BLAS was given more than one; elsewhere (one core, the browser,
-    ``OPENBLAS_NUM_THREADS=1``, a thread of the caller's) every chunk runs on the calling thread.
+    ``OPENBLAS_NUM_THREADS=1``) every chunk runs on the calling thread.
     """
 
     def __init__(self):
         self.blas, self.count, self.pool, self.pid = None, 1, None, os.getpid()
-        on_main = threading.current_thread() is threading.main_thread()
-        if sys.platform == "emscripten" or not on_main:  # the browser has no threads
+        if sys.platform == "emscripten":  # the browser has no threads
             return
         try:
             from threadpoolctl import ThreadpoolController
@@ -216,8 +215,7 @@ class _Cores:
 
     def map(self, work, plan):
         """[work(part, layout) for each chunk of the plan], in the plan's order."""
-        if self.pool is None or len(plan) < 2 or (
-                threading.current_thread() is not threading.main_thread()):
+        if self.pool is None or len(plan) < 2:
             return [work(part, layout) for part, layout in plan]
 
         def share(first):  # every count-th chunk, from the first-th
@@ -239,9 +237,11 @@ _cores = None  # made on the first call that has several chunks
 
 def _each_chunk(work, plan, per_column):
     """[work(part, layout) for part, layout in plan], shared between the cores (trick 7) when
-    the products do ``per_column`` multiply-adds per column, at least ``_SHARED_MIN``."""
+    the products do ``per_column`` multiply-adds per column, at least ``_SHARED_MIN``, and this
+    is the main thread (a caller's own threads already share the cores)."""
     global _cores
-    if len(plan) < 2 or per_column < _SHARED_MIN:
+    on_main = threading.current_thread() is threading.main_thread()
+    if len(plan) < 2 or per_column < _SHARED_MIN or not on_main:
         return [work(part, layout) for part, layout in plan]
     if _cores is None or _cores.pid != os.getpid():  # a forked process has no helper threads
         _cores = _Cores()

@@ -622,15 +622,16 @@ def test_a_chunk_failing_on_a_helper_core_fails_the_call_and_gives_back_the_blas
     assert [info["num_threads"] for info in cores.blas.info()] == before
 
 
-def test_chunks_stay_on_a_thread_of_the_callers():
+def test_chunks_stay_on_a_thread_of_the_callers(monkeypatch):
     """Called from a thread other than the main one, conv2d runs every chunk on that thread."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
-    cores = shared_cores()
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_cores", shared_cores())
     plan = [(slice(i, i + 1), None) for i in range(4)]
     with ThreadPoolExecutor(1, thread_name_prefix="caller") as pool:
-        names = pool.submit(cores.map, lambda part, layout: threading.current_thread().name,
-                            plan).result()
+        names = pool.submit(im2col._each_chunk, lambda part, layout: threading.current_thread().name,
+                            plan, im2col._SHARED_MIN).result()
     assert len(set(names)) == 1 and names[0].startswith("caller")
 
 
