@@ -100,7 +100,10 @@ class _Layout:
         self.span = self.out_hw[0] * Wq  # the outputs of one image: H_out rows of the grid
         self.M = n * self.span  # columns of the column matrix
         tail = (kh - 1) // sh * Wq + (kw - 1) // sw  # the largest shift reads this far past
-        self.phase_shape = (C, sh * sw, n * self.image + tail)  # a flat row per channel, phase
+        # each phase one flat row: its channels one after another, each ``pitch`` long (the
+        # images, then zeros that the shifts read past them); and ``tail`` more at the end
+        self.pitch = n * self.image + tail
+        self.phase_shape = (sh * sw, C * self.pitch + tail)
         # tap (a, b) reads phase (a % sh, b % sw), shifted by (a // sh, b // sw) grid steps
         self.taps = [((a % sh) * sw + b % sw, (a // sh) * Wq + b // sw)
                      for a in range(kh) for b in range(kw)]
@@ -113,10 +116,15 @@ class _Layout:
         self.row = _row_length(self.M, np.dtype(dtype).itemsize)
         self.key = (n, C, in_hw, kernel_hw, stride, pad)
 
+    def channels(self, P, phase, shift=0):
+        """The images of each channel in one phase of P, shifted: (C, n, Hq * Wq)."""
+        flat = self.n * self.image
+        rows = P[phase, :self.C * self.pitch].reshape(self.C, self.pitch)  # (C, pitch)
+        return rows[:, shift:shift + flat].reshape(self.C, self.n, self.image)
+
     def shifted(self, P, phase, shift):
         """The values tap (phase, shift) reads from the flat phases P: (C, n, H_out * Wq)."""
-        n, image = self.n, self.image
-        return P[:, phase, shift:shift + n * image].reshape(self.C, n, image)[:, :, :self.span]
+        return self.channels(P, phase, shift)[:, :, :self.span]
 
     def grid_view(self, flat):
         """(rows, M) -> (rows, n, H_out, Wq): a flat matrix seen on the grid of each image."""
@@ -133,13 +141,12 @@ class _Layout:
 
 def _phases(layout, x, dtype):
     """Scatter a chunk x (n, C, H, W) onto the flat phases of its zero-padded image."""
-    P = _buffer(("phases", layout.key), layout.phase_shape, dtype)  # (C, sh*sw, n*Hq*Wq + tail)
+    P = _buffer(("phases", layout.key), layout.phase_shape, dtype)  # (sh*sw, C*pitch + tail)
     sh, sw = layout.stride
     for phase, r0, u0, c0, v0 in layout.pieces:
         piece = x[:, :, r0::sh, c0::sw].transpose(1, 0, 2, 3)  # (C, n, rows, cols)
-        grid = P[:, phase, :layout.n * layout.image].reshape(
-            layout.C, layout.n, *layout.grid)  # (C, n, Hq, Wq)
-        grid[:, :, u0:u0 + piece.shape[2], v0:v0 + piece.shape[3]] = piece
+        grid = layout.channels(P, phase).reshape(layout.C, layout.n, *layout.grid)
+        grid[:, :, u0:u0 + piece.shape[2], v0:v0 + piece.shape[3]] = piece  # (C, n, Hq, Wq)
     return P
 
 
@@ -295,11 +302,12 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
         # dL/dY on the grid, zero at the discarded positions (never written, so still zero)
         layout.valid_view(g)[...] = grad[part].transpose(1, 0, 2, 3)
         cols = _im2col(layout, x[part], x.dtype, finite_x)  # (K + 1, M)
-        if need_x:
-            _input_grad(layout, w_t, g, finite_w, grad_x[part])
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
         # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
-        return np.matmul(cols, g.T).T
+        chunk_grad = np.matmul(cols, g.T).T
+        if need_x:
+            _input_grad(layout, w_t, g, finite_w, grad_x[part])
+        return chunk_grad
 
     for chunk_grad in _each_chunk(chunk, plan, C_out * (K + 1)):  # in the plan's order, always
         grad_wb += chunk_grad
@@ -315,21 +323,22 @@ def _input_grad(layout, w_t, g, finite_w, grad_x):
     if not finite_w:  # inf * 0 is NaN: nothing may flow back from a discarded position
         layout.discard_view(cols_grad)[...] = 0
     taps = base.reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
-    dP = _buffer(("phases_grad", layout.key), layout.phase_shape, dtype)  # (C, sh*sw, flat)
+    dP = _buffer(("phases_grad", layout.key), layout.phase_shape, dtype)  # as the phases
     dP[...] = 0
-    # each tap's rows are first spread onto whole images (zero past the output rows): NumPy
-    # adds two flat rows several times faster than the (C, n, H_out * Wq) views of each image
-    flat = layout.n * layout.image
-    spread = _buffer(("spread", layout.key), (layout.C, flat), dtype)  # (C, n * Hq * Wq)
-    images = spread.reshape(layout.C, layout.n, layout.image)[:, :, :layout.span]
+    # each tap's rows are first spread onto whole images, laid out as a phase is (zero past
+    # the output rows and between the channels), then added to the phase as one flat row:
+    # NumPy adds two flat rows several times faster than the (C, n, H_out * Wq) views
+    length = layout.C * layout.pitch
+    spread = _buffer(("spread", layout.key), (1, length), dtype)  # one phase's row
+    images = layout.shifted(spread, 0, 0)  # (C, n, H_out * Wq), a view into spread
     for t, (phase, shift) in enumerate(layout.taps):  # col2im: kh*kw shifted additions
         images[...] = taps[:, t, :layout.M].reshape(layout.C, layout.n, layout.span)
-        window = dP[:, phase, shift:shift + flat]  # (C, n * Hq * Wq), a view into dP
-        window += spread
+        window = dP[phase, shift:shift + length]  # every channel's images, shifted
+        window += spread[0, :length]
     sh, sw = layout.stride
     n, C = layout.n, layout.C
     for phase, r0, u0, c0, v0 in layout.pieces:  # gather the phases back into the image
-        grid = dP[:, phase, :n * layout.image].reshape(C, n, *layout.grid)  # (C, n, Hq, Wq)
+        grid = layout.channels(dP, phase).reshape(C, n, *layout.grid)  # (C, n, Hq, Wq)
         target = grad_x[:, :, r0::sh, c0::sw]  # (n, C, rows, cols)
         target[...] = grid[:, :, u0:u0 + target.shape[2], v0:v0 + target.shape[3]].transpose(
             1, 0, 2, 3)
