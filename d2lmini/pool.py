@@ -180,11 +180,12 @@ def pool2d(X, pool_size, mode="max", strides=None, padding=0):
            [5., 6.]])
     """
     x, pool, stride, pad = _check_pool2d("pool2d", X, pool_size, mode, strides, padding)
-    return _pool2d(X, x, pool, mode, stride, pad)
+    return _pool2d(X, mode, x, pool, stride, pad)
 
 
-def _pool2d(X, x, pool, mode, stride, pad):
-    """``pool2d`` of X, whose checked array is x, with the pool, stride and padding as pairs."""
+def _pool2d(X, mode, x, pool, stride, pad):
+    """``pool2d`` of X, whose checked array is x, with the pool, stride and padding as pairs;
+    taped."""
     xp = _pad(x, pad, -np.inf if mode == "max" else 0.0)  # (..., H + 2ph, W + 2pw)
     out_hw = _output_hw(xp.shape[-2:], pool, stride)
     taps = _stacked_taps(xp, pool, stride, out_hw)  # (kh*kw, ..., H_out, W_out)
