@@ -194,7 +194,8 @@ def _pool2d(X, mode, x, pool, stride, pad):
     else:
         Y = taps.sum(axis=0)  # tap by tap, in row-major order
         Y /= pool[0] * pool[1]
-    # windows that do not overlap each own their cells: a gradient is written there, not added
+    # windows that do not overlap each own their cells: there a gradient is written, not added
+    # (twice as fast on these strided views)
     disjoint = stride[0] >= pool[0] and stride[1] >= pool[1]
 
     def backward(grad):  # grad: (..., H_out, W_out)
@@ -202,11 +203,11 @@ def _pool2d(X, mode, x, pool, stride, pad):
         if mode == "avg":
             shares = itertools.repeat(grad / (pool[0] * pool[1]))
         else:
-            shares = (grad * first for first in _first_maxima(taps, Y, x.shape, pool, stride,
-                                                               pad, out_hw))
+            # (kh*kw, ..., H_out, W_out): each output's gradient, at the tap of its first maximum
+            shares = grad * _first_maxima(taps, Y, x.shape, pool, stride, pad, out_hw)
         for target, share in zip(_taps(grad_xp, pool, stride, out_hw), shares):
-            if disjoint:
-                target[...] = share
+            if disjoint:  # share + 0.0, as adding to the zeros would give: -0.0 becomes 0.0
+                np.add(share, 0.0, out=target)
             else:
                 target += share
         ph, pw = pad
