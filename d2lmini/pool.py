@@ -27,7 +27,7 @@ import itertools
 
 import numpy as np
 
-from .autograd import Tensor, taped
+from .autograd import Tensor, is_recording, taped
 from .conv import _float_array, _output_hw, _pair
 
 __all__ = ["pool2d_naive", "pool2d"]
@@ -191,6 +191,9 @@ def _pool2d(X, mode, x, pool, stride, pad):
     taps = _stacked_taps(xp, pool, stride, out_hw)  # (kh*kw, ..., H_out, W_out)
     if mode == "max":
         Y = taps.max(axis=0)  # NaN propagates, as in np.max
+        # what the gradient needs, while recording: booleans, a quarter of the taps' memory
+        firsts = _first_maxima(taps, Y, x.shape, pool, stride, pad, out_hw) if is_recording() \
+            else None
     else:
         Y = taps.sum(axis=0)  # tap by tap, in row-major order
         Y /= pool[0] * pool[1]
@@ -204,7 +207,7 @@ def _pool2d(X, mode, x, pool, stride, pad):
             shares = itertools.repeat(grad / (pool[0] * pool[1]))
         else:
             # (kh*kw, ..., H_out, W_out): each output's gradient, at the tap of its first maximum
-            shares = grad * _first_maxima(taps, Y, x.shape, pool, stride, pad, out_hw)
+            shares = grad * firsts
         for target, share in zip(_taps(grad_xp, pool, stride, out_hw), shares):
             if disjoint:  # share + 0.0, as adding to the zeros would give: -0.0 becomes 0.0
                 np.add(share, 0.0, out=target)
