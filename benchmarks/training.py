@@ -263,3 +263,54 @@ def memory():
     print(f"{'peak of a step':>22}: {peak / 1024:8.1f} KiB  ({peak / held:.2f}x what it must "
           "hold; target <= 2)\n")
     return {"peak_bytes": peak, "held_bytes": held}
+
+
+def per_layer(ours, block=0.05, rounds=3):
+    """Each layer of the step alone, in µs: its recorded forward, and forward + backward with
+    the input gradient (the input a Tensor that needs one, as inside the network), then the
+    loss and ``Trainer.step``. Where the step's time goes, layer by layer; not part of
+    ``make bench``: ``python -c "from benchmarks import training; training.per_layer_table()"``.
+    """
+    rows = []
+    x = ours.X
+    for i, layer in enumerate(ours.net):
+        out = layer(x)  # plain arrays: the next layer's input
+        G = np.random.default_rng(i).standard_normal(out.shape).astype(out.dtype)
+        leaf = autograd.Tensor(x)
+        leaf.attach_grad()
+
+        def forward(layer=layer, leaf=leaf):
+            with autograd.record():
+                return layer(leaf)
+
+        def both(forward=forward, G=G):
+            forward().backward(G)
+
+        fwd, fwd_bwd = block_min_ms([forward, both], block=block, rounds=rounds)
+        rows.append((f"{i}: {layer!r}", 1e3 * fwd, 1e3 * fwd_bwd))
+        x = out
+    leaf = autograd.Tensor(x)
+    leaf.attach_grad()
+
+    def loss():
+        with autograd.record():
+            return ours.loss(leaf, ours.y)
+
+    def loss_both():
+        loss().backward()
+
+    fwd, fwd_bwd = block_min_ms([loss, loss_both], block=block, rounds=rounds)
+    rows.append(("loss", 1e3 * fwd, 1e3 * fwd_bwd))
+    (step,) = block_min_ms([lambda: ours.trainer.step(BATCH)], block=block, rounds=rounds)
+    rows.append(("Trainer.step", 1e3 * step, float("nan")))
+    return rows
+
+
+def per_layer_table(dtype=np.float32):
+    """Print :func:`per_layer` for notebook 08's network, and the whole step."""
+    X, y = batch(dtype)
+    ours = Ours(X, y, dtype)
+    for name, fwd, fwd_bwd in per_layer(ours):
+        print(f"{name[:58]:<58} {fwd:8.1f} {fwd_bwd:8.1f}")
+    (ms,) = block_min_ms([ours.step], rounds=3)
+    print(f"{'whole step':<58} {1e3 * ms:8.1f}")

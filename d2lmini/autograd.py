@@ -109,8 +109,10 @@ def taped(value, parents, backward):
         A Tensor that remembers ``parents`` and ``backward`` while recording, if any parent
         needs a gradient; otherwise the plain array ``value``.
     """
-    if _recording and any(_needs_grad(p) for p in parents):
-        return Tensor(value, _parents=tuple(parents), _backward=backward)
+    if _recording:
+        for parent in parents:
+            if isinstance(parent, Tensor) and parent.requires_grad:
+                return Tensor(value, _parents=tuple(parents), _backward=backward)
     return value
 
 
@@ -285,7 +287,8 @@ class Tensor:
         if out_grad is None:
             out_grad = np.broadcast_to(np.ones((), self.dtype), self.shape)  # no full-size array
         else:
-            out_grad = _as_float_array(out_grad, "backward()", "out_grad").astype(self.dtype)
+            out_grad = _as_float_array(out_grad, "backward()", "out_grad").astype(
+                self.dtype, copy=False)  # only read: never written by the tape
             if out_grad.shape != self.shape:
                 raise ValueError(
                     f"backward(): out_grad has shape {out_grad.shape}, expected the shape of "

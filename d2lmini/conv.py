@@ -46,7 +46,12 @@ def _check_ndim(func, name, array, layout):
 
 def _pair(func, name, value, minimum):
     """An int or a pair of ints, as gluon takes ``strides`` and ``padding``, as a pair."""
-    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if isinstance(value, (tuple, list)):  # the types checked first: np.ndim costs microseconds
+        pair = tuple(value)
+    elif isinstance(value, (int, np.integer)) or np.ndim(value) == 0:
+        pair = (value, value)
+    else:
+        pair = tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                  for v in pair):
         raise TypeError(f"{func}: {name} must be an int or a pair of ints, got {value!r}")
@@ -207,9 +212,14 @@ def _check_conv2d(func, X, weight, bias, strides, padding):
     pad = _pair(func, "padding", padding, 0)
     padded_hw = (x.shape[2] + 2 * pad[0], x.shape[3] + 2 * pad[1])
     _check_fits(func, f"padded input (padding {pad})", padded_hw, "weight", w.shape[2:])
-    dtype = np.result_type(x, w, *(() if b is None else (b,)))
-    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    return x, w, None if b is None else b.astype(dtype, copy=False), stride, pad
+    return (*_one_dtype(x, w, b), stride, pad)
+
+
+def _one_dtype(*arrays):
+    """The arrays (None left out of it) in the dtype NumPy gives their arithmetic: float32
+    with float64 computes in float64."""
+    dtype = np.result_type(*(a for a in arrays if a is not None))
+    return tuple(None if a is None else a.astype(dtype, copy=False) for a in arrays)
 
 
 def _output_hw(padded_hw, kernel_hw, stride):
@@ -269,6 +279,12 @@ def conv2d(X, weight, bias=None, strides=1, padding=0):
              [8.5, 8.5]]]])
     """
     x, w, b, stride, pad = _check_conv2d("conv2d", X, weight, bias, strides, padding)
+    return _conv2d(X, weight, bias, x, w, b, stride, pad)
+
+
+def _conv2d(X, weight, bias, x, w, b, stride, pad):
+    """``conv2d`` of the arguments X, weight, bias, whose checked arrays are x, w, b (one
+    dtype), with the stride and padding as pairs; taped."""
     Y = _conv2d_forward(x, w, b, stride, pad)  # (N, C_out, H_out, W_out)
 
     def backward(grad):

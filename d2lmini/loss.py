@@ -165,12 +165,14 @@ class SoftmaxCrossEntropyLoss(Loss):
             if self._sparse_label:
                 one_hot = np.zeros_like(z)
                 one_hot[rows, target] = 1
-                target_mass = 1.0
             else:
-                one_hot, target_mass = target, target.sum(axis=-1, keepdims=True)
+                one_hot = target
             if self._from_logits:
                 return (-g * one_hot,)
-            return (g * (np.exp(logp) * target_mass - one_hot),)  # softmax - one_hot
+            softmax = np.exp(logp)  # (N, K)
+            if not self._sparse_label:  # a distribution that does not sum to 1 scales it
+                softmax *= target.sum(axis=-1, keepdims=True)
+            return (g * (softmax - one_hot),)  # softmax - one_hot
 
         return taped(losses, (pred,), backward)
 

@@ -16,6 +16,7 @@ the pooling layers in 07, a whole network in 08.
 >>> layer.weight
 Parameter weight (shape=(1, 3, 1, 2), dtype=float32)
 """
+import math
 import numbers
 import warnings
 
@@ -23,9 +24,10 @@ import numpy as np
 
 from . import autograd
 from .activation import relu, sigmoid, tanh
-from .conv import _check_fits, _float_array, _pair, conv2d
+from .autograd import unwrap
+from .conv import _check_fits, _conv2d, _float_array, _one_dtype, _pair
 from .init import Uniform, Zero, create
-from .pool import _check_pool2d, pool2d
+from .pool import _check_pool2d, _pool2d
 
 __all__ = ["Parameter", "ParameterDict", "Block", "Conv2D", "DeferredInitializationError",
            "Dense", "Activation", "Flatten", "Sequential", "MaxPool2D", "AvgPool2D"]
@@ -375,7 +377,8 @@ class Conv2D(Block):
 
     def forward(self, x):
         # Check everything before deferred initialization, so a bad input changes nothing.
-        shape = _float_array("Conv2D", "x", x).shape
+        array = _float_array("Conv2D", "x", x)
+        shape = array.shape
         if len(shape) != 4:
             raise ValueError(
                 f"Conv2D: x must be 4-D with axes (batch, channels, height, width), got shape "
@@ -396,7 +399,10 @@ class Conv2D(Block):
             self.weight._finish_deferred_init((c_out, shape[1], *self.kernel_size))
         weight = self.weight.data()  # first: a layer never initialized names its weight
         bias = None if self.bias is None else self.bias.data()
-        out = conv2d(x, weight, bias, self.strides, self.padding)
+        # all checked above (a parameter is a float array of its declared shape): the
+        # arrays only need one dtype
+        arrays = _one_dtype(array, unwrap(weight), unwrap(bias))
+        out = _conv2d(x, weight, bias, *arrays, self.strides, self.padding)
         return out if self.act is None else self.act(out)
 
 
@@ -435,16 +441,17 @@ def _dense(x, weight, bias, flatten):
     a = _float_array("Dense", "x", x)
     w = _float_array("Dense", "weight", weight)
     b = None if bias is None else _float_array("Dense", "bias", bias)
-    dtype = np.result_type(a, w, *(() if b is None else (b,)))
+    a, w, b = _one_dtype(a, w, b)
     a2 = a.reshape((a.shape[0], -1)) if flatten else a  # (N, C, H, W) -> (N, C*H*W) if flatten
-    a2, w = a2.astype(dtype, copy=False), w.astype(dtype, copy=False)
     y = a2 @ w.T  # (..., in_units) -> (..., units)
     if b is not None:
         y += b
 
     def backward(grad):  # grad: (..., units)
         g = grad.reshape((-1, w.shape[0]))  # (M, units)
-        grad_x = (grad @ w).reshape(a.shape)  # (..., in_units) -> the shape of x
+        grad_x = None
+        if isinstance(x, autograd.Tensor) and x.requires_grad:  # not for the network's input
+            grad_x = (grad @ w).reshape(a.shape)  # (..., in_units) -> the shape of x
         grad_w = g.T @ a2.reshape((-1, w.shape[1]))  # (units, in_units)
         return grad_x, grad_w, None if b is None else g.sum(axis=0)
 
@@ -501,7 +508,7 @@ class Dense(Block):
                 f"Dense: x must have a batch axis and at least one more, got shape {shape}; "
                 "reshape a single example with x.reshape((1, -1))"
             )
-        in_units = int(np.prod(shape[1:])) if self._flatten else shape[-1]
+        in_units = math.prod(shape[1:]) if self._flatten else shape[-1]
         units, expected = self.weight.shape
         if in_units == 0:
             raise ValueError(f"Dense: x of shape {shape} has no features; expected at least 1")
@@ -533,7 +540,7 @@ class Flatten(Block):
             raise ValueError(f"Flatten: x must have a batch axis, got a 0-D array")
         if not isinstance(x, autograd.Tensor):
             x = _float_array("Flatten", "x", x)
-        return x.reshape((shape[0], int(np.prod(shape[1:]))))  # (N, ...) -> (N, prod(...))
+        return x.reshape((shape[0], math.prod(shape[1:])))  # (N, ...) -> (N, prod(...))
 
     def __repr__(self):
         return "Flatten"
@@ -562,14 +569,14 @@ class _Pool2D(Block):
                 f"padding={self.padding})")
 
     def forward(self, x):
-        shape = _float_array(self._name, "x", x).shape
-        if len(shape) != 4:
+        array = _float_array(self._name, "x", x)
+        if array.ndim != 4:
             raise ValueError(
                 f"{self._name}: x must be 4-D with axes (batch, channels, height, width), got "
-                f"shape {shape}; reshape a single image with x.reshape((1, 1, H, W))"
+                f"shape {array.shape}; reshape a single image with x.reshape((1, 1, H, W))"
             )
-        _check_pool2d(self._name, x, self.pool_size, self._mode, self.strides, self.padding)
-        return pool2d(x, self.pool_size, self._mode, self.strides, self.padding)
+        return _pool2d(x, self._mode, *_check_pool2d(self._name, array, self.pool_size,
+                                                    self._mode, self.strides, self.padding))
 
 
 class MaxPool2D(_Pool2D):

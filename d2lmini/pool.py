@@ -27,7 +27,7 @@ import itertools
 
 import numpy as np
 
-from .autograd import Tensor, taped
+from .autograd import Tensor, is_recording, taped
 from .conv import _float_array, _output_hw, _pair
 
 __all__ = ["pool2d_naive", "pool2d"]
@@ -112,12 +112,24 @@ def pool2d_naive(X, pool_size, mode="max", strides=None, padding=0):
 
 # --------------------------------------------------------------------- vectorized
 def _taps(xp, pool, stride, out_hw):
-    """Yield ``(i, j, view)`` for every tap of the window: the strided view of the padded input
-    ``xp`` that tap (i, j) reads, one entry per output pixel, shape (..., H_out, W_out)."""
+    """Yield, for every tap (i, j) of the window in row-major order, the strided view of the
+    padded input ``xp`` that the tap reads: one entry per output pixel, (..., H_out, W_out)."""
     (kh, kw), (sh, sw), (H, W) = pool, stride, out_hw
     for i in range(kh):
         for j in range(kw):
-            yield i, j, xp[..., i:i + sh * (H - 1) + 1:sh, j:j + sw * (W - 1) + 1:sw]
+            yield xp[..., i:i + sh * (H - 1) + 1:sh, j:j + sw * (W - 1) + 1:sw]
+
+
+def _stacked_taps(xp, pool, stride, out_hw):
+    """The taps of ``xp`` copied side by side: (kh*kw, ..., H_out, W_out), contiguous.
+
+    A tap's view reads every other value of short rows, which is slow; after this one copy
+    per tap, every pass over the taps (the maximum, its gradient) reads contiguous memory.
+    """
+    taps = np.empty((pool[0] * pool[1],) + xp.shape[:-2] + out_hw, dtype=xp.dtype)
+    for tap, view in zip(taps, _taps(xp, pool, stride, out_hw)):
+        tap[...] = view
+    return taps
 
 
 def _pad(x, pad, fill):
@@ -135,8 +147,9 @@ def pool2d(X, pool_size, mode="max", strides=None, padding=0):
 
     Instead of visiting each output pixel, visit each tap (i, j) of the window: it reads the
     strided view ``Xp[..., i::stride, j::stride]`` of the padded input, one value per output
-    pixel, and kh*kw such views are combined by ``np.maximum`` (or added, then divided). The
-    Python loop makes kh*kw passes (4 for a 2x2 pool), whatever the size of the batch.
+    pixel. The kh*kw views are stacked, and their maximum (or mean) over the stack is the
+    output. The Python loop makes kh*kw passes (4 for a 2x2 pool), whatever the size of the
+    batch.
 
     Args:
         X: input, shape (H, W) or (N, C, H, W); a Tensor inside ``autograd.record()`` is taped.
@@ -167,57 +180,64 @@ def pool2d(X, pool_size, mode="max", strides=None, padding=0):
            [5., 6.]])
     """
     x, pool, stride, pad = _check_pool2d("pool2d", X, pool_size, mode, strides, padding)
+    return _pool2d(X, mode, x, pool, stride, pad)
+
+
+def _pool2d(X, mode, x, pool, stride, pad):
+    """``pool2d`` of X, whose checked array is x, with the pool, stride and padding as pairs;
+    taped."""
     xp = _pad(x, pad, -np.inf if mode == "max" else 0.0)  # (..., H + 2ph, W + 2pw)
     out_hw = _output_hw(xp.shape[-2:], pool, stride)
-    Y = np.empty(x.shape[:-2] + out_hw, dtype=x.dtype)  # (..., H_out, W_out)
-    for i, j, view in _taps(xp, pool, stride, out_hw):
-        if i == j == 0:
-            Y[...] = view
-        elif mode == "max":
-            np.maximum(Y, view, out=Y)  # NaN propagates, as in np.max
-        else:
-            Y += view
-    if mode == "avg":
+    taps = _stacked_taps(xp, pool, stride, out_hw)  # (kh*kw, ..., H_out, W_out)
+    if mode == "max":
+        Y = taps.max(axis=0)  # NaN propagates, as in np.max
+        # what the gradient needs, while recording: booleans, a quarter of the taps' memory
+        firsts = _first_maxima(taps, Y, x.shape, pool, stride, pad, out_hw) if is_recording() \
+            else None
+    else:
+        Y = taps.sum(axis=0)  # tap by tap, in row-major order
         Y /= pool[0] * pool[1]
+    # windows that do not overlap each own their cells: there a gradient is written, not added
+    # (twice as fast on these strided views)
+    disjoint = stride[0] >= pool[0] and stride[1] >= pool[1]
 
     def backward(grad):  # grad: (..., H_out, W_out)
         grad_xp = np.zeros(xp.shape, dtype=x.dtype)  # (..., H + 2ph, W + 2pw)
         if mode == "avg":
-            share = grad / (pool[0] * pool[1])
-            for _, _, target in _taps(grad_xp, pool, stride, out_hw):
-                target += share
+            shares = itertools.repeat(grad / (pool[0] * pool[1]))
         else:
-            _max_backward(xp, Y, grad, grad_xp, x.shape, pool, stride, pad, out_hw)
+            # (kh*kw, ..., H_out, W_out): each output's gradient, at the tap of its first maximum
+            shares = grad * firsts
+        for target, share in zip(_taps(grad_xp, pool, stride, out_hw), shares):
+            if disjoint:  # share + 0.0, as adding to the zeros would give: -0.0 becomes 0.0
+                np.add(share, 0.0, out=target)
+            else:
+                target += share
         ph, pw = pad
         return (grad_xp[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]],)  # (..., H, W)
 
     return taped(Y, (X,), backward)
 
 
-def _max_backward(xp, Y, grad, grad_xp, x_shape, pool, stride, pad, out_hw):
-    """Add each output's gradient into ``grad_xp`` at the first maximum of its window.
+def _first_maxima(taps, Y, x_shape, pool, stride, pad, out_hw):
+    """For each tap, in row-major order, where it holds the first maximum of its window.
 
-    The taps are visited in row-major order; ``taken`` marks the windows whose maximum has
-    been found, so a later tap holding the same value (a tie) gets nothing. A NaN output is
-    the first NaN of its window. Padding (-inf) never takes the gradient: it could only tie
-    with a window whose every value is -inf, and ``real`` rules it out.
+    Returns booleans shaped like ``taps``, (kh*kw, ..., H_out, W_out): ``taken`` marks the
+    windows whose maximum an earlier tap holds, so a later tap holding the same value (a tie)
+    gets nothing. A NaN output is the first NaN of its window. Padding (-inf) never takes the
+    gradient: it could only tie with a window whose every value is -inf, and ``real`` rules it
+    out.
     """
-    taken = np.zeros(Y.shape, dtype=bool)  # (..., H_out, W_out)
-    hit = np.empty(Y.shape, dtype=bool)
+    firsts = taps == Y  # (kh*kw, ..., H_out, W_out): every tap holding its window's maximum
     nan_out = np.isnan(Y)
-    nan_out = nan_out if nan_out.any() else None
-    real = None
-    if pad != (0, 0):  # which cells of xp are the input, not padding
-        real = _pad(np.ones(x_shape[-2:], dtype=bool), pad, False)  # (H + 2ph, W + 2pw)
-    real_taps = (_taps(real, pool, stride, out_hw) if real is not None
-                 else itertools.repeat((0, 0, True)))
-    for (_, _, value), (_, _, target), (_, _, real_view) in zip(
-            _taps(xp, pool, stride, out_hw), _taps(grad_xp, pool, stride, out_hw), real_taps):
-        np.equal(value, Y, out=hit)  # this tap holds its window's maximum
-        if nan_out is not None:
-            hit |= nan_out & np.isnan(value)
-        if real is not None:
-            hit &= real_view
-        np.greater(hit, taken, out=hit)  # hit and not taken: no earlier tap had the maximum
-        taken |= hit
-        target += grad * hit
+    if nan_out.any():
+        firsts |= nan_out & np.isnan(taps)
+    if pad != (0, 0):  # which cells are the input, not padding: (kh*kw, 1, ..., H_out, W_out)
+        real = _stacked_taps(_pad(np.ones(x_shape[-2:], dtype=bool), pad, False), pool,
+                             stride, out_hw)
+        firsts &= real.reshape((len(taps),) + (1,) * (Y.ndim - 2) + out_hw)
+    taken = np.zeros(Y.shape, dtype=bool)  # (..., H_out, W_out)
+    for first in firsts:
+        np.greater(first, taken, out=first)  # held here and not before: the first maximum
+        taken |= first
+    return firsts

@@ -146,13 +146,15 @@ class Trainer:
                 param._check_initialized("data")  # raises, naming the parameter
         updates = []
         for param in self._params:
-            value, grad = unwrap(param._data), param.grad()
-            g = grad / batch_size + self._wd * value if self._wd else grad / batch_size
+            value, g = param._data, param._grad / batch_size  # g: a new array, updated in place
+            if self._wd:
+                g += self._wd * value
             if self._momentum:
                 v = self._momentum * self._velocity.get(id(param), 0.0) - self._lr * g
                 updates.append((param, value + v, v))
             else:
-                updates.append((param, value - self._lr * g, None))
+                g *= self._lr
+                updates.append((param, np.subtract(value, g, out=g), None))  # value - lr * g
         for param, new_value, v in updates:  # nothing below can fail
             param._data[...] = new_value
             if v is not None:

@@ -165,6 +165,19 @@ def test_backward_with_out_grad_weights_the_outputs():
     np.testing.assert_allclose(x.grad, 2 * VEC * [1, 0, 2, -1], rtol=1e-15)
 
 
+def test_backward_leaves_out_grad_and_the_leaves_apart():
+    """The tape reads out_grad without copying it: nothing may write into it, and a leaf's
+    gradient is a copy, not out_grad itself."""
+    x = leaf(VEC)
+    with record():
+        y = x + 0.0  # the gradient reaching x is out_grad as it is
+    out_grad = np.array([1.0, 0.0, 2.0, -1.0])
+    y.backward(out_grad)
+    np.testing.assert_array_equal(out_grad, [1.0, 0.0, 2.0, -1.0])
+    x.grad[...] = 5.0
+    np.testing.assert_array_equal(out_grad, [1.0, 0.0, 2.0, -1.0])
+
+
 def test_two_backward_calls_write_not_accumulate():
     x = leaf(VEC)
     with record():

@@ -129,6 +129,17 @@ def test_max_ties_give_the_gradient_to_the_first_in_row_major_order():
     np.testing.assert_array_equal(taped_grad(X, pool_size=2)[1], [[1, 0], [0, 0]])
 
 
+@pytest.mark.parametrize("strides", [2, 1])  # windows side by side, and overlapping
+def test_cells_without_max_gradient_hold_positive_zeros(strides):
+    """A negative output gradient times 0 is -0.0: a cell that is no window's maximum must
+    still hold 0.0 (it prints as 0), as it would after adding to zeros."""
+    X = np.arange(25.0).reshape(5, 5)
+    G = -np.ones(pool2d(X, 2, strides=strides).shape)
+    _, grad = taped_grad(X, G, pool_size=2, strides=strides)
+    zero = grad == 0
+    assert zero.any() and not np.signbit(grad[zero]).any()
+
+
 def test_overlapping_windows_add_their_gradients():
     X = np.zeros((3, 3))
     X[1, 1] = 1.0  # the maximum of all four 2x2 windows
