@@ -110,8 +110,9 @@ def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
     blocks counts (the machine's slow phases and other load only ever add time).
 
     With ``cpu_time`` the calls are timed by the CPU time of this thread, PyTorch on one thread:
-    run so with ``OPENBLAS_NUM_THREADS=1`` (NumPy's BLAS on this thread too). On a machine
-    shared with other work this counts the work done, not the waits for a core.
+    run so with ``OPENBLAS_NUM_THREADS=1`` (NumPy's BLAS on this thread too, and conv2d's chunks
+    not shared: another thread's CPU time would not be counted). On a machine shared with other
+    work this counts the work done, not the waits for a core.
 
     Returns:
         A list of dicts {"case", "dtype", "grads", "ours_ms", "torch_ms", "previous_ms"}
@@ -138,10 +139,10 @@ def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
                 func()  # warm-up: the other side ran last
                 start = end = clock()
                 while end - start < block_s:
-                    before = clock()
+                    call = clock()
                     func()
                     end = clock()
-                    best[index] = min(best[index], end - before)
+                    best[index] = min(best[index], end - call)
         return [1e3 * t for t in best]
 
     cases = [  # name, N, C_in, C_out, H, k, strides, padding, dtypes
@@ -245,9 +246,9 @@ def time_split(rng, repeat=30):
     from d2lmini import im2col
     try:
         from threadpoolctl import threadpool_limits
-        one_thread = threadpool_limits(limits=1, user_api="blas")
-    except ImportError:
-        one_thread = nullcontext()
+        one_thread, where = threadpool_limits(limits=1, user_api="blas"), "one core"
+    except ImportError:  # the products on the BLAS's threads as set
+        one_thread, where = nullcontext(), "the BLAS's threads as set (no threadpoolctl)"
     saved = im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN
     spent = Counter()
 
@@ -265,7 +266,7 @@ def time_split(rng, repeat=30):
         timed("input gradient", saved[2])(*args)
         spent["col2im"] += spent.pop("input gradient") - (spent["products"] - before_products)
 
-    print("## Where conv2d's time goes: case A, forward + every gradient, one core, best of "
+    print(f"## Where conv2d's time goes: case A, forward + every gradient, {where}, best of "
           f"{repeat} (ms)\n")
     print(f"{'dtype':>8} {'total':>7} {'products':>9} {'im2col':>7} {'col2im':>7} {'rest':>6} "
           f"{'products share':>15}")
@@ -293,7 +294,8 @@ def time_split(rng, repeat=30):
                 print(f"{np.dtype(dtype).name:>8} {1e3 * total:>7.2f} {ms['products']:>9.2f} "
                       f"{ms['im2col']:>7.2f} {ms['col2im']:>7.2f} {1e3 * rest:>6.2f} "
                       f"{ms['products'] / (1e3 * total):>14.0%}")
-                results.append({"dtype": np.dtype(dtype).name, "total_ms": 1e3 * total,
+                results.append({"dtype": np.dtype(dtype).name, "where": where,
+                                "total_ms": 1e3 * total,
                                 **{f"{k}_ms": v for k, v in ms.items()}, "rest_ms": 1e3 * rest})
         finally:
             im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN = saved

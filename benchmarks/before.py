@@ -66,7 +66,8 @@ def forward(x, w, b, stride, pad):
         cols = _im2col(x[part], w.shape[2:], stride, pad)  # (C_in*kh*kw, n*H*W)
         out = w.reshape(C_out, cols.shape[0]) @ cols  # (C_out, n*H*W)
         Y[part] = out.reshape(C_out, -1, H, W).transpose(1, 0, 2, 3)  # (n, C_out, H, W)
-    return Y + b.reshape(-1, 1, 1)
+    Y += b[:, None, None]
+    return Y
 
 
 def backward(x, w, grad, stride, pad, need_x=True):

@@ -16,8 +16,9 @@ The results are a dict; every part is optional (a part not measured gives no row
 - ``"loop"``: ``{"size": 256, "speedup": x}``; ``"scipy"``: a list of
   ``{"dtype", "size", "kernel", "ratio"}`` (SciPy's time / ours);
 - ``"pool"``: a list of ``{"mode", "case", "speedup", "torch_ratio"}``;
-- ``"split"``: a list of ``{"dtype", "total_ms", "products_ms", "im2col_ms", "col2im_ms",
-  "rest_ms"}`` (where conv2d's time goes, case A on one core);
+- ``"split"``: a list of ``{"dtype", "where", "total_ms", "products_ms", "im2col_ms",
+  "col2im_ms", "rest_ms"}`` (where conv2d's time goes, case A; ``where``: on one core, or the
+  BLAS's threads as set);
 - ``"memory"``: ``{"peak_bytes", "held_bytes"}``; ``"imports"``: the list of heavy modules;
 - ``"load"``: the 1-minute load average at the start and at the end, and ``"cores"``.
 """
@@ -119,9 +120,9 @@ def table(results):
         total = split["total_ms"]
         shares = " / ".join(f"{100 * split[f'{name}_ms'] / total:.0f}%"
                             for name in ("products", "im2col", "col2im", "rest"))
-        rows.append((f"where `conv2d` A's time goes, {split['dtype']}, one core: the products / "
-                     "im2col / col2im / the rest", single(f"{total:.2f} ms: {shares}"),
-                     "(reported)"))
+        rows.append((f"where `conv2d` A's time goes, {split['dtype']}, "
+                     f"{split.get('where', 'one core')}: the products / im2col / col2im / the rest",
+                     single(f"{total:.2f} ms: {shares}"), "(reported)"))
     if "memory" in results:
         m = results["memory"]
         rows.append(("peak memory of a training step (tracemalloc) / the arrays it must hold",

@@ -23,11 +23,14 @@ The tricks, each explained where it is used:
 5. A batch is worked a few images at a time, so each column matrix is still in the CPU cache
    when the product reads it.
 6. A matrix row of a multiple of 4 KiB slows OpenBLAS's kernels: rows get a little slack.
-7. NumPy copies on one core, so with several chunks each core takes every other chunk, the BLAS
-   held to one thread per product meanwhile (with ``threadpoolctl``; else one core does all).
-   Only where the products outweigh the copies: copies on two cores share one memory bus, and
-   below ``_SHARED_MIN`` multiply-adds per column two cores were measured no faster than one.
-   Each chunk's result has its own place, so the result does not depend on who computed what.
+7. NumPy copies on one core. With ``threadpoolctl`` installed, the chunks of a call from the
+   main thread are dealt out to as many threads as the BLAS may use (every other chunk, on two
+   cores), the BLAS held to one thread per product meanwhile; without it, the products use the
+   BLAS's threads and the copies one core. Only where the products outweigh the copies: copies
+   on two cores share one memory bus, and below ``_SHARED_MIN`` multiply-adds per column two
+   cores were measured (on a 2-core machine) no faster than one. Each chunk's result has its
+   own place, so a result never depends on which thread computed which chunk; it can differ in
+   the last bits from an unshared call, whose products the BLAS splits between its threads.
 
 Gradients must not see the discarded positions: the output gradient is zero there, and where
 an input (or a weight) holds inf or NaN, whose product with that zero would be NaN, the
@@ -42,7 +45,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -58,8 +61,9 @@ def _buffer(role, shape, dtype, ones_row=False):
     """A work array kept between calls of this thread, zeros when first made.
 
     Callers only ever write the same positions of a buffer of one role and shape, so what
-    starts as zero (padding, the discarded grid) stays zero. ``ones_row`` sets the last row
-    to ones (the bias row of trick 3).
+    starts as zero (padding, the discarded grid) stays zero; the two buffers that serve two
+    purposes in turn (the column matrix and its gradient, the output and its gradient) say
+    what they rewrite. ``ones_row`` sets the last row to ones (the bias row of trick 3).
     """
     kept = getattr(_local, "buffers", None)
     if kept is None:
@@ -101,7 +105,8 @@ class _Layout:
         self.M = n * self.span  # columns of the column matrix
         tail = (kh - 1) // sh * Wq + (kw - 1) // sw  # the largest shift reads this far past
         # each phase one flat row: its channels one after another, each ``pitch`` long (the
-        # images, then zeros that the shifts read past them); and ``tail`` more at the end
+        # images, then zeros that the shifts read past them); and ``tail`` more at the end,
+        # which only col2im's one window over all C * pitch values, shifted, reaches
         self.pitch = n * self.image + tail
         self.phase_shape = (sh * sw, C * self.pitch + tail)
         # tap (a, b) reads phase (a % sh, b % sw), shifted by (a // sh, b // sw) grid steps
@@ -167,7 +172,8 @@ def _im2col(layout, x, dtype, finite):
 def _chunks(N, per_image, chunk_bytes):
     """Slices of a batch of N, sizes differing by at most one, each about ``chunk_bytes`` of
     column matrix (so at most two layouts, and a last chunk not much smaller than the rest).
-    More than one chunk makes an even count, so that two cores share them equally."""
+    More than one chunk makes an even count where the batch allows, so that two cores share
+    them equally."""
     count = -(-N // max(1, chunk_bytes // per_image))  # ceil
     count = min(N, count + count % 2) if count > 1 else count
     sizes = [N // count + (i < N % count) for i in range(count)]
@@ -197,49 +203,61 @@ def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes):
 
 
 class _Cores:
-    """Trick 7: the chunks of a call shared between this thread and helper threads, one per
-    further core, while the BLAS runs each product on one thread (else the products of two
-    threads would fight over the cores).
+    """Trick 7: the chunks of a call shared between this thread and helper threads, while the
+    BLAS runs each product on one thread (else the products of several threads would fight
+    over the cores).
 
-    Used only from the main thread (so never re-entered), where ``threadpoolctl`` can set the
-    BLAS's threads and the BLAS was given more than one; elsewhere (one core, the browser,
-    ``OPENBLAS_NUM_THREADS=1``) every chunk runs on the calling thread.
+    Used only from the main thread (so never re-entered). How many threads share a call is
+    read at each call: as many as the BLAS may use then (so ``OPENBLAS_NUM_THREADS=1``, or a
+    caller's ``threadpoolctl`` limit of 1, keeps every chunk on the calling thread), at most
+    the cores. The BLAS's limit is process-wide: while a shared call runs, a product computed
+    by another thread of the caller's also runs on one BLAS thread. Each helper thread keeps
+    its own work buffers (trick 4). The browser has no threads, and neither has a machine
+    without ``threadpoolctl``, as far as this module is concerned.
     """
 
     def __init__(self):
-        self.blas, self.count, self.pool, self.pid = None, 1, None, os.getpid()
-        if sys.platform == "emscripten":  # the browser has no threads
+        self.blas, self.pool, self.pid = None, None, os.getpid()
+        cores = os.cpu_count() or 1
+        if sys.platform == "emscripten" or cores < 2:
             return
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
             return
         self.blas = ThreadpoolController().select(user_api="blas")
-        threads = [info["num_threads"] for info in self.blas.info()]
-        self.count = min(threads) if threads else 1
-        if self.count > 1:
-            self.pool = ThreadPoolExecutor(self.count - 1, thread_name_prefix="d2lmini-conv2d")
+        self.pool = ThreadPoolExecutor(cores - 1, thread_name_prefix="d2lmini-conv2d")
+
+    def count(self):
+        """How many threads would share a call now: the BLAS's threads, at most the cores."""
+        if self.pool is None or not self.blas.lib_controllers:
+            return 1
+        threads = min(lib.num_threads for lib in self.blas.lib_controllers)
+        return max(1, min(threads, os.cpu_count() or 1))
 
     def map(self, work, plan):
         """[work(part, layout) for each chunk of the plan], in the plan's order."""
-        if self.pool is None or len(plan) < 2:
+        count = min(self.count(), len(plan))
+        if count < 2:
             return [work(part, layout) for part, layout in plan]
 
         def share(first):  # every count-th chunk, from the first-th
-            return [work(part, layout) for part, layout in plan[first::self.count]]
+            return [work(part, layout) for part, layout in plan[first::count]]
 
         results = [None] * len(plan)
         with self.blas.limit(limits=1):
-            futures = [self.pool.submit(share, first) for first in range(1, self.count)]
+            futures = []
             try:
-                results[0::self.count] = share(0)
-            finally:  # a helper's chunks are finished (or failed) before the call returns
-                for first, future in enumerate(futures, 1):
-                    results[first::self.count] = future.result()
+                futures += [self.pool.submit(share, first) for first in range(1, count)]
+                results[0::count] = share(0)
+            finally:  # every helper has finished (or failed) before the BLAS is given back
+                wait(futures)
+            for first, future in enumerate(futures, 1):
+                results[first::count] = future.result()  # a helper's error is raised here
         return results
 
 
-_cores = None  # made on the first call that has several chunks
+_cores = None  # made on the first call that qualifies for sharing
 
 
 def _each_chunk(work, plan, per_column):
@@ -298,8 +316,10 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
     w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
 
     def chunk(part, layout):
-        g = _buffer(("grad", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]
-        # dL/dY on the grid, zero at the discarded positions (never written, so still zero)
+        # dL/dY on the grid, zero at the discarded positions, in the buffer that held the
+        # forward pass's output (so a layer keeps one such matrix, not two)
+        g = _buffer(("out", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]
+        layout.discard_view(g)[...] = 0
         layout.valid_view(g)[...] = grad[part].transpose(1, 0, 2, 3)
         cols = _im2col(layout, x[part], x.dtype, finite_x)  # (K + 1, M)
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
@@ -317,7 +337,10 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
 def _input_grad(layout, w_t, g, finite_w, grad_x):
     """dL/dx of one chunk into grad_x: weight.T @ dL/dY, then col2im (the adjoint of im2col)."""
     dtype = grad_x.dtype
-    base = _buffer(("cols_grad", layout.key), (layout.K, layout.row), dtype)
+    # in the column matrix's own buffer: the weight gradient has read its columns already,
+    # and the next im2col writes every one of them again (the ones row is left alone)
+    base = _buffer(("cols", layout.key), (layout.K + 1, layout.row), dtype, ones_row=True)
+    base = base[:layout.K]  # (K, row)
     cols_grad = base[:, :layout.M]
     np.matmul(w_t, g, out=cols_grad)  # (K, M)
     if not finite_w:  # inf * 0 is NaN: nothing may flow back from a discarded position
@@ -329,7 +352,8 @@ def _input_grad(layout, w_t, g, finite_w, grad_x):
     # the output rows and between the channels), then added to the phase as one flat row:
     # NumPy adds two flat rows several times faster than the (C, n, H_out * Wq) views
     length = layout.C * layout.pitch
-    spread = _buffer(("spread", layout.key), (1, length), dtype)  # one phase's row
+    # (1, C * pitch): laid out as phase 0 of a phase buffer, so layout.shifted can view it
+    spread = _buffer(("spread", layout.key), (1, length), dtype)
     images = layout.shifted(spread, 0, 0)  # (C, n, H_out * Wq), a view into spread
     for t, (phase, shift) in enumerate(layout.taps):  # col2im: kh*kw shifted additions
         images[...] = taps[:, t, :layout.M].reshape(layout.C, layout.n, layout.span)

@@ -564,20 +564,27 @@ def test_conv2d_from_several_threads_at_once():
 
 
 # --------------------------------------------------------------------- chunks on several cores
+@pytest.fixture
 def shared_cores():
-    """The conv2d chunks' sharing between cores as this machine allows it, or a skip."""
+    """The conv2d chunks' sharing between cores as this machine allows it (its helper threads
+    shut down after the test), or a skip."""
     from d2lmini import im2col
     cores = im2col._Cores()
-    if cores.pool is None:
+    if cores.count() < 2:
+        if cores.pool is not None:
+            cores.pool.shutdown()
         pytest.skip("chunks run on one core here (one core, no threadpoolctl, or a one-thread BLAS)")
-    return cores
+    pool = cores.pool  # a test may take it away
+    yield cores
+    pool.shutdown()
 
 
-def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch):
-    """Every other chunk runs on a helper thread, and the results are bit for bit the same."""
+def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch, shared_cores):
+    """Every other chunk runs on a helper thread, and the results are bit for bit the same
+    (the products here are small enough that the BLAS runs each on one thread either way)."""
     import threading
     from d2lmini import im2col
-    cores = shared_cores()
+    cores = shared_cores
     rng = np.random.default_rng(11)
     X, weight, bias = rng.normal(size=(6, 3, 10, 9)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
     grad_out = rng.normal(size=(6, 4, 5, 5))
@@ -605,8 +612,9 @@ def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch):
     np.testing.assert_allclose(shared[0], conv2d_naive(X, weight, bias, 2, 1), rtol=1e-11)
 
 
-def test_a_chunk_failing_on_a_helper_core_fails_the_call_and_gives_back_the_blas_threads():
-    cores = shared_cores()
+def test_a_chunk_failing_on_a_helper_core_fails_the_call_and_gives_back_the_blas_threads(
+        shared_cores):
+    cores = shared_cores
     before = [info["num_threads"] for info in cores.blas.info()]
     plan = [(slice(i, i + 1), None) for i in range(4)]
 
@@ -622,12 +630,12 @@ def test_a_chunk_failing_on_a_helper_core_fails_the_call_and_gives_back_the_blas
     assert [info["num_threads"] for info in cores.blas.info()] == before
 
 
-def test_chunks_stay_on_a_thread_of_the_callers(monkeypatch):
+def test_chunks_stay_on_a_thread_of_the_callers(monkeypatch, shared_cores):
     """Called from a thread other than the main one, conv2d runs every chunk on that thread."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
     from d2lmini import im2col
-    monkeypatch.setattr(im2col, "_cores", shared_cores())
+    monkeypatch.setattr(im2col, "_cores", shared_cores)
     plan = [(slice(i, i + 1), None) for i in range(4)]
     with ThreadPoolExecutor(1, thread_name_prefix="caller") as pool:
         names = pool.submit(im2col._each_chunk, lambda part, layout: threading.current_thread().name,
@@ -635,16 +643,46 @@ def test_chunks_stay_on_a_thread_of_the_callers(monkeypatch):
     assert len(set(names)) == 1 and names[0].startswith("caller")
 
 
-def test_small_products_keep_every_chunk_on_one_core(monkeypatch):
+def test_small_products_keep_every_chunk_on_one_core(monkeypatch, shared_cores):
     """Below _SHARED_MIN multiply-adds per column, the chunks stay on the calling thread."""
     import threading
     from d2lmini import im2col
-    cores = shared_cores()
-    monkeypatch.setattr(im2col, "_cores", cores)
-    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(im2col, "_cores", shared_cores)
+    plan = [(slice(i, i + 1), None) for i in range(4)]
+    me = threading.current_thread().name
     names = im2col._each_chunk(lambda part, layout: threading.current_thread().name,
-                               [(slice(i, i + 1), None) for i in range(4)], im2col._SHARED_MIN - 1)
+                               plan, im2col._SHARED_MIN - 1)
+    assert set(names) == {me}
+    names = im2col._each_chunk(lambda part, layout: threading.current_thread().name,
+                               plan, im2col._SHARED_MIN)
+    assert me in names and any(name.startswith("d2lmini-conv2d") for name in names)
+
+
+def test_a_blas_limit_of_one_thread_keeps_every_chunk_on_the_calling_thread(shared_cores):
+    """The count is read at each call: under a caller's limit of one BLAS thread, no sharing."""
+    import threading
+    from threadpoolctl import threadpool_limits
+    plan = [(slice(i, i + 1), None) for i in range(4)]
+    with threadpool_limits(limits=1, user_api="blas"):
+        names = shared_cores.map(lambda part, layout: threading.current_thread().name, plan)
     assert set(names) == {threading.current_thread().name}
-    names = im2col._each_chunk(lambda part, layout: threading.current_thread().name,
-                               [(slice(i, i + 1), None) for i in range(4)], im2col._SHARED_MIN)
-    assert len(set(names)) == cores.count
+
+
+def test_a_failing_chunk_of_the_calling_thread_waits_for_the_helpers(shared_cores):
+    """The calling thread's own error is the one raised, after every helper has finished."""
+    import threading
+    import time
+    finished = []
+    plan = [(slice(i, i + 1), None) for i in range(4)]
+
+    def work(part, layout):
+        if threading.current_thread() is threading.main_thread():
+            raise KeyError("main")
+        time.sleep(0.05)
+        finished.append(part.start)
+
+    count = min(shared_cores.count(), len(plan))
+    with pytest.raises(KeyError, match="main"):
+        shared_cores.map(work, plan)
+    # every chunk dealt to a helper was finished before the call raised
+    assert sorted(finished) == [part.start for part, _ in plan if part.start % count]
