@@ -249,7 +249,7 @@ def time_split(rng, repeat=30):
         one_thread, where = threadpool_limits(limits=1, user_api="blas"), "one core"
     except ImportError:  # the products on the BLAS's threads as set
         one_thread, where = nullcontext(), "the BLAS's threads as set (no threadpoolctl)"
-    saved = im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN
+    saved = im2col.np, im2col._im2col, im2col._input_grad
     spent = Counter()
 
     def timed(name, func):
@@ -273,7 +273,7 @@ def time_split(rng, repeat=30):
     results = []
     with one_thread:
         im2col.np, im2col._input_grad = _TimedNumPy(spent), input_grad
-        im2col._im2col, im2col._SHARED_MIN = timed("im2col", saved[1]), float("inf")
+        im2col._im2col = timed("im2col", saved[1])  # one BLAS thread: no chunks shared
         try:
             for dtype in (np.float32, np.float64):
                 X = rng.standard_normal((32, 16, 32, 32)).astype(dtype)
@@ -298,7 +298,7 @@ def time_split(rng, repeat=30):
                                 "total_ms": 1e3 * total,
                                 **{f"{k}_ms": v for k, v in ms.items()}, "rest_ms": 1e3 * rest})
         finally:
-            im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN = saved
+            im2col.np, im2col._im2col, im2col._input_grad = saved
     print()
     return results
 

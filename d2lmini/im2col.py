@@ -26,11 +26,9 @@ The tricks, each explained where it is used:
 7. NumPy copies on one core. With ``threadpoolctl`` installed, the chunks of a call from the
    main thread are dealt out to as many threads as the BLAS may use (every other chunk, on two
    cores), the BLAS held to one thread per product meanwhile; without it, the products use the
-   BLAS's threads and the copies one core. Only where the products outweigh the copies: copies
-   on two cores share one memory bus, and below ``_SHARED_MIN`` multiply-adds per column two
-   cores were measured (on a 2-core machine) no faster than one. Each chunk's result has its
-   own place, so a result never depends on which thread computed which chunk; it can differ in
-   the last bits from an unshared call, whose products the BLAS splits between its threads.
+   BLAS's threads and the copies one core. Each chunk's result has its own place, so a result
+   never depends on which thread computed which chunk; it can differ in the last bits from an
+   unshared call, whose products the BLAS splits between its threads.
 
 Gradients must not see the discarded positions: the output gradient is zero there, and where
 an input (or a weight) holds inf or NaN, whose product with that zero would be NaN, the
@@ -52,7 +50,6 @@ import numpy as np
 __all__ = ["conv2d_forward", "conv2d_backward"]
 
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
-_SHARED_MIN = 4096  # multiply-adds per column (C_out * (C_in*kh*kw + 1)) for two cores (trick 7)
 _KEPT_BYTES = 32 << 20  # work buffers kept per thread (the least recently used goes first)
 _local = threading.local()  # each thread its own buffers: two threads never share one
 
@@ -260,13 +257,12 @@ class _Cores:
 _cores = None  # made on the first call that qualifies for sharing
 
 
-def _each_chunk(work, plan, per_column):
+def _each_chunk(work, plan):
     """[work(part, layout) for part, layout in plan], shared between the cores (trick 7) when
-    the products do ``per_column`` multiply-adds per column, at least ``_SHARED_MIN``, and this
-    is the main thread (a caller's own threads already share the cores)."""
+    this is the main thread (a caller's own threads already share the cores)."""
     global _cores
     on_main = threading.current_thread() is threading.main_thread()
-    if len(plan) < 2 or per_column < _SHARED_MIN or not on_main:
+    if len(plan) < 2 or not on_main:
         return [work(part, layout) for part, layout in plan]
     if _cores is None or _cores.pid != os.getpid():  # a forked process has no helper threads
         _cores = _Cores()
@@ -291,7 +287,7 @@ def conv2d_forward(x, w, b, stride, pad):
         valid = layout.valid_view(out)  # (C_out, n, H_out, W_out)
         Y[part] = valid.transpose(1, 0, 2, 3)  # (n, C_out, H_out, W_out)
 
-    _each_chunk(chunk, plan, C_out * (C_in * kh * kw + 1))
+    _each_chunk(chunk, plan)
     return Y
 
 
@@ -329,7 +325,7 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
             _input_grad(layout, w_t, g, finite_w, grad_x[part])
         return chunk_grad
 
-    for chunk_grad in _each_chunk(chunk, plan, C_out * (K + 1)):  # in the plan's order, always
+    for chunk_grad in _each_chunk(chunk, plan):  # in the plan's order, always
         grad_wb += chunk_grad
     return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
 

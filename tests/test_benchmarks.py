@@ -102,9 +102,9 @@ def test_time_split_restores_what_it_times(monkeypatch):
     """The split patches d2lmini.im2col's functions while it runs, and puts them back."""
     from benchmarks import __main__ as bench
     from d2lmini import im2col
-    saved = im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN
+    saved = im2col.np, im2col._im2col, im2col._input_grad
     (f32, f64) = bench.time_split(np.random.default_rng(0), repeat=1)
-    assert (im2col.np, im2col._im2col, im2col._input_grad, im2col._SHARED_MIN) == saved
+    assert (im2col.np, im2col._im2col, im2col._input_grad) == saved
     for split in (f32, f64):
         parts = [split[f"{name}_ms"] for name in ("products", "im2col", "col2im")]
         assert all(part > 0 for part in parts) and sum(parts) < split["total_ms"]

@@ -589,7 +589,6 @@ def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch, share
     X, weight, bias = rng.normal(size=(6, 3, 10, 9)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
     grad_out = rng.normal(size=(6, 4, 5, 5))
     monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)  # one image per chunk: six chunks
-    monkeypatch.setattr(im2col, "_SHARED_MIN", 0)  # shared however small the products
     seen = []
     real_im2col = im2col._im2col
 
@@ -639,22 +638,20 @@ def test_chunks_stay_on_a_thread_of_the_callers(monkeypatch, shared_cores):
     plan = [(slice(i, i + 1), None) for i in range(4)]
     with ThreadPoolExecutor(1, thread_name_prefix="caller") as pool:
         names = pool.submit(im2col._each_chunk, lambda part, layout: threading.current_thread().name,
-                            plan, im2col._SHARED_MIN).result()
+                            plan).result()
     assert len(set(names)) == 1 and names[0].startswith("caller")
 
 
-def test_small_products_keep_every_chunk_on_one_core(monkeypatch, shared_cores):
-    """Below _SHARED_MIN multiply-adds per column, the chunks stay on the calling thread."""
+def test_a_plan_of_one_chunk_stays_on_the_calling_thread(monkeypatch, shared_cores):
+    """One chunk (a small batch, as in notebook 08's training) is never handed to a helper."""
     import threading
     from d2lmini import im2col
     monkeypatch.setattr(im2col, "_cores", shared_cores)
-    plan = [(slice(i, i + 1), None) for i in range(4)]
     me = threading.current_thread().name
+    assert im2col._each_chunk(lambda part, layout: threading.current_thread().name,
+                              [(slice(0, 4), None)]) == [me]
     names = im2col._each_chunk(lambda part, layout: threading.current_thread().name,
-                               plan, im2col._SHARED_MIN - 1)
-    assert set(names) == {me}
-    names = im2col._each_chunk(lambda part, layout: threading.current_thread().name,
-                               plan, im2col._SHARED_MIN)
+                               [(slice(i, i + 1), None) for i in range(4)])
     assert me in names and any(name.startswith("d2lmini-conv2d") for name in names)
 
 
