@@ -35,8 +35,9 @@ an input (or a weight) holds inf or NaN, whose product with that zero would be N
 discarded columns are zeroed too (checked by one sum, so finite inputs pay nothing more).
 
 Where the time goes (forward and all three gradients, N=32, C_in=16, C_out=32, 32x32, 3x3,
-float32, one thread): about three quarters in the three matrix products, the rest in copies
-(im2col, col2im, the output and its gradient moved between layouts).
+on one core; ``make bench`` measures it): about 60% in the three matrix products, the rest in
+copies: building the column matrices about 15%, col2im about 12%, and moving the output and
+its gradient between layouts (with the checks and the tape) about 12%.
 """
 import functools
 import os
