@@ -1,5 +1,9 @@
 """d2lmini.conv: each vectorized function against its loop, SciPy and PyTorch, and its gradients
 against central differences."""
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -565,7 +569,7 @@ def test_conv2d_from_several_threads_at_once():
 
 # --------------------------------------------------------------------- chunks on several cores
 @pytest.fixture
-def shared_cores():
+def real_cores():
     """The conv2d chunks' sharing between cores as this machine allows it (its helper threads
     shut down after the test), or a skip."""
     from d2lmini import im2col
@@ -575,6 +579,43 @@ def shared_cores():
             cores.pool.shutdown()
         pytest.skip("chunks run on one core here (one core, no threadpoolctl, or a one-thread BLAS)")
     pool = cores.pool  # a test may take it away
+    yield cores
+    pool.shutdown()
+
+
+class TwoThreadBlas:
+    """Stands in for threadpoolctl's view of the BLAS where this machine has no second core or
+    no threadpoolctl: two threads, and a limit that holds them to ``limits`` meanwhile."""
+
+    def __init__(self):
+        self.lib_controllers = [SimpleNamespace(num_threads=2)]
+
+    @contextlib.contextmanager
+    def limit(self, limits):
+        saved, self.lib_controllers[0].num_threads = self.lib_controllers[0].num_threads, limits
+        try:
+            yield
+        finally:
+            self.lib_controllers[0].num_threads = saved
+
+
+@pytest.fixture
+def shared_cores(request, monkeypatch):
+    """Sharing between two threads everywhere: the machine's own where it can share, else the
+    same class on a stand-in BLAS of two threads and one helper thread, so that the dealing
+    of chunks, their order and the error paths are tested on any machine."""
+    from d2lmini import im2col
+    cores = im2col._Cores()
+    if cores.count() >= 2:
+        pool = cores.pool
+        yield cores
+        pool.shutdown()
+        return
+    if cores.pool is not None:
+        cores.pool.shutdown()
+    monkeypatch.setattr(im2col.os, "cpu_count", lambda: 2)
+    cores.blas = TwoThreadBlas()
+    cores.pool = pool = ThreadPoolExecutor(1, thread_name_prefix="d2lmini-conv2d")
     yield cores
     pool.shutdown()
 
@@ -612,8 +653,8 @@ def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch, share
 
 
 def test_a_chunk_failing_on_a_helper_core_fails_the_call_and_gives_back_the_blas_threads(
-        shared_cores):
-    cores = shared_cores
+        real_cores):
+    cores = real_cores
     before = [info["num_threads"] for info in cores.blas.info()]
     plan = [(slice(i, i + 1), None) for i in range(4)]
 
@@ -655,13 +696,13 @@ def test_a_plan_of_one_chunk_stays_on_the_calling_thread(monkeypatch, shared_cor
     assert me in names and any(name.startswith("d2lmini-conv2d") for name in names)
 
 
-def test_a_blas_limit_of_one_thread_keeps_every_chunk_on_the_calling_thread(shared_cores):
+def test_a_blas_limit_of_one_thread_keeps_every_chunk_on_the_calling_thread(real_cores):
     """The count is read at each call: under a caller's limit of one BLAS thread, no sharing."""
     import threading
     from threadpoolctl import threadpool_limits
     plan = [(slice(i, i + 1), None) for i in range(4)]
     with threadpool_limits(limits=1, user_api="blas"):
-        names = shared_cores.map(lambda part, layout: threading.current_thread().name, plan)
+        names = real_cores.map(lambda part, layout: threading.current_thread().name, plan)
     assert set(names) == {threading.current_thread().name}
 
 
@@ -683,3 +724,23 @@ def test_a_failing_chunk_of_the_calling_thread_waits_for_the_helpers(shared_core
         shared_cores.map(work, plan)
     # every chunk dealt to a helper was finished before the call raised
     assert sorted(finished) == [part.start for part, _ in plan if part.start % count]
+
+
+def test_a_failing_chunk_of_a_helper_fails_the_call_and_ends_the_limit(shared_cores):
+    """On any machine: a helper's error is raised after every chunk has run, with the BLAS's
+    threads given back, and a second call deals the chunks again, in the plan's order."""
+    plan = [(slice(i, i + 1), None) for i in range(6)]
+    threads = [lib.num_threads for lib in shared_cores.blas.lib_controllers]
+    ran = []
+
+    def work(part, layout):
+        ran.append(part.start)
+        if part.start == 1:  # a chunk of the first helper's
+            raise MemoryError("chunk 1")
+        return part.start
+
+    with pytest.raises(MemoryError, match="chunk 1"):
+        shared_cores.map(work, plan)
+    assert [lib.num_threads for lib in shared_cores.blas.lib_controllers] == threads
+    assert 0 in ran and 1 in ran
+    assert shared_cores.map(lambda part, layout: part.start, plan) == list(range(6))
