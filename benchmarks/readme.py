@@ -50,34 +50,34 @@ def _conv_rows(settings):
     for name in ("set", "unset"):
         for row in (settings.get(name, {}).get("conv") or []):
             cases.setdefault((row["case"], row["dtype"], row["grads"]), {})[name] = row
+
+    def cells(by_setting, cell):  # one per BLAS setting measured; a dash where it has no row
+        return [cell(by_setting[name]) if name in by_setting else "-"
+                for name in ("set", "unset") if name in settings]
+
+    def against_torch(row):
+        if row.get("torch_ms") is None:
+            return f"{row['ours_ms']:.2f} ms"
+        return (f"{row['ours_ms']:.2f} / {row['torch_ms']:.2f} ms = "
+                f"{row['ours_ms'] / row['torch_ms']:.2f}x")
+
+    def against_previous(row):
+        if not row.get("previous_ms"):
+            return "-"
+        return (f"{row['previous_ms']:.2f} / {row['ours_ms']:.2f} ms = "
+                f"{row['previous_ms'] / row['ours_ms']:.2f}x")
+
     rows = []
     for (case, dtype, grads), by_setting in cases.items():
-        cells = []
-        for name in ("set", "unset"):
-            if name not in settings:
-                continue
-            row = by_setting.get(name)
-            if row is None or row.get("torch_ms") is None:
-                cells.append("-" if row is None else f"{row['ours_ms']:.2f} ms")
-            else:
-                cells.append(f"{row['ours_ms']:.2f} / {row['torch_ms']:.2f} ms = "
-                             f"{row['ours_ms'] / row['torch_ms']:.2f}x")
-        rows.append((f"`conv2d` {case}, {dtype}, gradients of {grads}: d2lmini / PyTorch", cells,
+        rows.append((f"`conv2d` {case}, {dtype}, gradients of {grads}: d2lmini / PyTorch",
+                     cells(by_setting, against_torch),
                      "<= 2.5x (float32), <= 1x (float64)" if str(case).startswith("A") else
                      "(reported)"))
     for (case, dtype, grads), by_setting in cases.items():
         if not any(row.get("previous_ms") for row in by_setting.values()):
             continue
-        cells = []
-        for name in ("set", "unset"):
-            if name not in settings:
-                continue
-            row = by_setting.get(name)
-            cells.append("-" if row is None or not row.get("previous_ms") else
-                         f"{row['previous_ms']:.2f} / {row['ours_ms']:.2f} ms = "
-                         f"{row['previous_ms'] / row['ours_ms']:.2f}x")
         rows.append((f"`conv2d` {case}, {dtype}, every gradient: the previous conv2d "
-                     "(`benchmarks/before.py`) / d2lmini", cells,
+                     "(`benchmarks/before.py`) / d2lmini", cells(by_setting, against_previous),
                      ">= 1.5x" if case in ("B1", "B2", "C") else "(reported)"))
     return rows
 

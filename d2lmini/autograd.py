@@ -110,8 +110,8 @@ def taped(value, parents, backward):
         needs a gradient; otherwise the plain array ``value``.
     """
     if _recording:
-        for parent in parents:
-            if isinstance(parent, Tensor) and parent.requires_grad:
+        for parent in parents:  # a plain loop: stops at the first parent that needs one
+            if _needs_grad(parent):
                 return Tensor(value, _parents=tuple(parents), _backward=backward)
     return value
 

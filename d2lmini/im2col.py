@@ -97,7 +97,7 @@ class _Layout:
         self.out_hw = ((Hp - kh) // sh + 1, (Wp - kw) // sw + 1)
         self.grid = (-(-Hp // sh), -(-Wp // sw))  # (Hq, Wq): one phase, padded to a common size
         Hq, Wq = self.grid
-        self.n, self.C, self.stride, self.in_hw = n, C, stride, in_hw
+        self.n, self.C, self.stride = n, C, stride
         self.image = Hq * Wq  # flat length of one image's phase
         self.span = self.out_hw[0] * Wq  # the outputs of one image: H_out rows of the grid
         self.M = n * self.span  # columns of the column matrix
@@ -142,9 +142,9 @@ class _Layout:
         return self.grid_view(flat)[:, :, :, self.out_hw[1]:]
 
 
-def _phases(layout, x, dtype):
+def _phases(layout, x):
     """Scatter a chunk x (n, C, H, W) onto the flat phases of its zero-padded image."""
-    P = _buffer(("phases", layout.key), layout.phase_shape, dtype)  # (sh*sw, C*pitch + tail)
+    P = _buffer(("phases", layout.key), layout.phase_shape, x.dtype)  # (sh*sw, C*pitch + tail)
     sh, sw = layout.stride
     for phase, r0, u0, c0, v0 in layout.pieces:
         piece = x[:, :, r0::sh, c0::sw].transpose(1, 0, 2, 3)  # (C, n, rows, cols)
@@ -153,10 +153,20 @@ def _phases(layout, x, dtype):
     return P
 
 
-def _im2col(layout, x, dtype, finite):
+def _cols_buffer(layout, dtype):
+    """The kept (C*kh*kw + 1, row) buffer of a layout's column matrix, its last row ones."""
+    return _buffer(("cols", layout.key), (layout.K + 1, layout.row), dtype, ones_row=True)
+
+
+def _out_buffer(layout, C_out, dtype):
+    """The kept (C_out, M) matrix of a layout's output on the grid (and of its gradient)."""
+    return _buffer(("out", layout.key, C_out), (C_out, layout.row), dtype)[:, :layout.M]
+
+
+def _im2col(layout, x, finite):
     """x (n, C, H, W) -> cols (C*kh*kw + 1, M): one column per grid position, then a row of 1s."""
-    P = _phases(layout, x, dtype)
-    base = _buffer(("cols", layout.key), (layout.K + 1, layout.row), dtype, ones_row=True)
+    P = _phases(layout, x)
+    base = _cols_buffer(layout, x.dtype)
     cols = base[:, :layout.M]  # (C*kh*kw + 1, M)
     taps = base[:layout.K].reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
     for t, (phase, shift) in enumerate(layout.taps):  # trick 1: a tap is a shift
@@ -193,7 +203,7 @@ def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes):
     layouts = {}
     plan = []
     for part in _chunks(N, per_image, chunk_bytes):
-        n = len(range(*part.indices(N)))
+        n = part.stop - part.start
         if n not in layouts:
             layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
         plan.append((part, layouts[n]))
@@ -282,8 +292,8 @@ def conv2d_forward(x, w, b, stride, pad):
     wb[:, -1] = 0 if b is None else b
 
     def chunk(part, layout):
-        cols = _im2col(layout, x[part], x.dtype, finite=True)  # (K + 1, M)
-        out = _buffer(("out", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]
+        cols = _im2col(layout, x[part], finite=True)  # (K + 1, M)
+        out = _out_buffer(layout, C_out, x.dtype)
         np.matmul(wb, cols, out=out)  # (C_out, M): every grid position, the discarded ones too
         valid = layout.valid_view(out)  # (C_out, n, H_out, W_out)
         Y[part] = valid.transpose(1, 0, 2, 3)  # (n, C_out, H_out, W_out)
@@ -315,10 +325,10 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
     def chunk(part, layout):
         # dL/dY on the grid, zero at the discarded positions, in the buffer that held the
         # forward pass's output (so a layer keeps one such matrix, not two)
-        g = _buffer(("out", layout.key, C_out), (C_out, layout.row), x.dtype)[:, :layout.M]
+        g = _out_buffer(layout, C_out, x.dtype)
         layout.discard_view(g)[...] = 0
         layout.valid_view(g)[...] = grad[part].transpose(1, 0, 2, 3)
-        cols = _im2col(layout, x[part], x.dtype, finite_x)  # (K + 1, M)
+        cols = _im2col(layout, x[part], finite_x)  # (K + 1, M)
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
         # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
         chunk_grad = np.matmul(cols, g.T).T
@@ -336,8 +346,7 @@ def _input_grad(layout, w_t, g, finite_w, grad_x):
     dtype = grad_x.dtype
     # in the column matrix's own buffer: the weight gradient has read its columns already,
     # and the next im2col writes every one of them again (the ones row is left alone)
-    base = _buffer(("cols", layout.key), (layout.K + 1, layout.row), dtype, ones_row=True)
-    base = base[:layout.K]  # (K, row)
+    base = _cols_buffer(layout, dtype)[:layout.K]  # (K, row)
     cols_grad = base[:, :layout.M]
     np.matmul(w_t, g, out=cols_grad)  # (K, M)
     if not finite_w:  # inf * 0 is NaN: nothing may flow back from a discarded position

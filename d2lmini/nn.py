@@ -654,10 +654,6 @@ class Sequential(Block):
     def forward(self, x):
         waiting = [(p, p.shape, p._deferred) for p in self._all_params()
                    if p._data is None and p._deferred]
-        if not waiting:  # every shape known: nothing to undo if a layer fails
-            for block in self._children.values():
-                x = block(x)
-            return x
         rngs = {id(d[1]): (d[1], d[1].bit_generator.state) for _, _, d in waiting}
         try:
             for block in self._children.values():
