@@ -18,8 +18,10 @@ The tricks, each explained where it is used:
    offset): under a stride each tap reads one phase, shifted as in 1.
 3. The bias is one more column of the weight, multiplied by a row of ones in ``cols``; its
    gradient comes out of the weight-gradient product as that column.
-4. The work matrices are kept between calls, per thread (a fresh multi-megabyte array costs
-   page faults on every call); results are always new arrays, never these buffers.
+4. The work matrices of a large chunk (a column matrix of 1 MB or more) are kept between calls,
+   per thread: a fresh multi-megabyte array costs page faults on every call. A small chunk's
+   are made for each call (malloc reuses freed memory for them), so a small network's step
+   holds nothing between calls. Results are always new arrays, never these buffers.
 5. A batch is worked a few images at a time, so each column matrix is still in the CPU cache
    when the product reads it.
 6. A matrix row of a multiple of 4 KiB slows OpenBLAS's kernels: rows get a little slack.
@@ -52,21 +54,28 @@ __all__ = ["conv2d_forward", "conv2d_backward"]
 
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
 _KEPT_BYTES = 32 << 20  # work buffers kept per thread (the least recently used goes first)
+_KEEP_FROM_BYTES = 1 << 20  # a chunk's buffers are kept if its column matrix is this large
 _local = threading.local()  # each thread its own buffers: two threads never share one
 
 
-def _buffer(role, shape, dtype, ones_row=False):
-    """A work array kept between calls of this thread, zeros when first made.
+def _buffer(layout, role, shape, dtype, ones_row=False):
+    """A work array of a layout, zeros when made; kept between calls of this thread if the
+    layout's column matrix is large (trick 4), else made for this call.
 
     Callers only ever write the same positions of a buffer of one role and shape, so what
-    starts as zero (padding, the discarded grid) stays zero; the two buffers that serve two
+    starts as zero (padding, the discarded grid) stays zero; the buffers that serve two
     purposes in turn (the column matrix and its gradient, the output and its gradient) say
     what they rewrite. ``ones_row`` sets the last row to ones (the bias row of trick 3).
     """
+    if not layout.kept:  # small: malloc reuses freed memory, and the step's peak stays low
+        array = np.zeros(shape, dtype=dtype)
+        if ones_row:
+            array[-1] = 1
+        return array
     kept = getattr(_local, "buffers", None)
     if kept is None:
         kept = _local.buffers = OrderedDict()
-    key = (role, shape, np.dtype(dtype).str)
+    key = (role, layout.key, shape, np.dtype(dtype).str)
     array = kept.get(key)
     if array is None:
         array = np.zeros(shape, dtype=dtype)
@@ -91,7 +100,7 @@ class _Layout:
     its first H_out rows, all Wq columns wide: the columns past W_out are the discarded ones.
     """
 
-    def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
+    def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype, keep_from=0):
         (H_in, W_in), (kh, kw), (sh, sw), (ph, pw) = in_hw, kernel_hw, stride, pad
         Hp, Wp = H_in + 2 * ph, W_in + 2 * pw
         self.out_hw = ((Hp - kh) // sh + 1, (Wp - kw) // sw + 1)
@@ -118,6 +127,7 @@ class _Layout:
         self.K = C * kh * kw  # rows of the column matrix, then one row of ones
         self.row = _row_length(self.M, np.dtype(dtype).itemsize)
         self.key = (n, C, in_hw, kernel_hw, stride, pad)
+        self.kept = (self.K + 1) * self.row * np.dtype(dtype).itemsize >= keep_from
 
     def channels(self, P, phase, shift=0):
         """The images of each channel in one phase of P, shifted: (C, n, Hq * Wq)."""
@@ -144,7 +154,7 @@ class _Layout:
 
 def _phases(layout, x):
     """Scatter a chunk x (n, C, H, W) onto the flat phases of its zero-padded image."""
-    P = _buffer(("phases", layout.key), layout.phase_shape, x.dtype)  # (sh*sw, C*pitch + tail)
+    P = _buffer(layout, "phases", layout.phase_shape, x.dtype)  # (sh*sw, C*pitch + tail)
     sh, sw = layout.stride
     for phase, r0, u0, c0, v0 in layout.pieces:
         piece = x[:, :, r0::sh, c0::sw].transpose(1, 0, 2, 3)  # (C, n, rows, cols)
@@ -155,18 +165,18 @@ def _phases(layout, x):
 
 def _cols_buffer(layout, dtype):
     """The kept (C*kh*kw + 1, row) buffer of a layout's column matrix, its last row ones."""
-    return _buffer(("cols", layout.key), (layout.K + 1, layout.row), dtype, ones_row=True)
+    return _buffer(layout, "cols", (layout.K + 1, layout.row), dtype, ones_row=True)
 
 
 def _out_buffer(layout, C_out, dtype):
     """The kept (C_out, M) matrix of a layout's output on the grid (and of its gradient)."""
-    return _buffer(("out", layout.key, C_out), (C_out, layout.row), dtype)[:, :layout.M]
+    return _buffer(layout, "out", (C_out, layout.row), dtype)[:, :layout.M]
 
 
-def _im2col(layout, x, finite):
-    """x (n, C, H, W) -> cols (C*kh*kw + 1, M): one column per grid position, then a row of 1s."""
+def _im2col(layout, x, finite, base):
+    """x (n, C, H, W) -> cols (C*kh*kw + 1, M): one column per grid position, then a row of 1s,
+    written into ``base``, the layout's column-matrix buffer (:func:`_cols_buffer`)."""
     P = _phases(layout, x)
-    base = _cols_buffer(layout, x.dtype)
     cols = base[:, :layout.M]  # (C*kh*kw + 1, M)
     taps = base[:layout.K].reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
     for t, (phase, shift) in enumerate(layout.taps):  # trick 1: a tap is a shift
@@ -192,11 +202,12 @@ def _chunks(N, per_image, chunk_bytes):
 def _plan(x, kernel_hw, stride, pad):
     """The chunks of the batch of x and the layout of each: ((H_out, W_out), ((slice, layout),
     ...)), made once per geometry (a training loop asks for the same few again and again)."""
-    return _geometry_plan(x.shape, x.dtype.str, kernel_hw, stride, pad, _CHUNK_BYTES)
+    return _geometry_plan(x.shape, x.dtype.str, kernel_hw, stride, pad, _CHUNK_BYTES,
+                          _KEEP_FROM_BYTES)
 
 
 @functools.lru_cache(maxsize=64)
-def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes):
+def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, keep_from):
     N, C, H_in, W_in = shape
     one = _Layout(1, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
     per_image = (one.K + 1) * one.M * np.dtype(dtype).itemsize
@@ -205,7 +216,7 @@ def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes):
     for part in _chunks(N, per_image, chunk_bytes):
         n = part.stop - part.start
         if n not in layouts:
-            layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
+            layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype, keep_from)
         plan.append((part, layouts[n]))
     return one.out_hw, tuple(plan)
 
@@ -292,7 +303,7 @@ def conv2d_forward(x, w, b, stride, pad):
     wb[:, -1] = 0 if b is None else b
 
     def chunk(part, layout):
-        cols = _im2col(layout, x[part], finite=True)  # (K + 1, M)
+        cols = _im2col(layout, x[part], True, _cols_buffer(layout, x.dtype))  # (K + 1, M)
         out = _out_buffer(layout, C_out, x.dtype)
         np.matmul(wb, cols, out=out)  # (C_out, M): every grid position, the discarded ones too
         valid = layout.valid_view(out)  # (C_out, n, H_out, W_out)
@@ -328,12 +339,13 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
         g = _out_buffer(layout, C_out, x.dtype)
         layout.discard_view(g)[...] = 0
         layout.valid_view(g)[...] = grad[part].transpose(1, 0, 2, 3)
-        cols = _im2col(layout, x[part], finite_x)  # (K + 1, M)
+        base = _cols_buffer(layout, x.dtype)
+        cols = _im2col(layout, x[part], finite_x, base)  # (K + 1, M)
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
         # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
         chunk_grad = np.matmul(cols, g.T).T
         if need_x:
-            _input_grad(layout, w_t, g, finite_w, grad_x[part])
+            _input_grad(layout, w_t, g, finite_w, grad_x[part], base)
         return chunk_grad
 
     for chunk_grad in _each_chunk(chunk, plan):  # in the plan's order, always
@@ -341,25 +353,25 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
     return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
 
 
-def _input_grad(layout, w_t, g, finite_w, grad_x):
+def _input_grad(layout, w_t, g, finite_w, grad_x, base):
     """dL/dx of one chunk into grad_x: weight.T @ dL/dY, then col2im (the adjoint of im2col)."""
     dtype = grad_x.dtype
-    # in the column matrix's own buffer: the weight gradient has read its columns already,
-    # and the next im2col writes every one of them again (the ones row is left alone)
-    base = _cols_buffer(layout, dtype)[:layout.K]  # (K, row)
+    # in the column matrix's own buffer ``base``: the weight gradient has read its columns
+    # already, and the next im2col writes every one of them again (the ones row is left alone)
+    base = base[:layout.K]  # (K, row)
     cols_grad = base[:, :layout.M]
     np.matmul(w_t, g, out=cols_grad)  # (K, M)
     if not finite_w:  # inf * 0 is NaN: nothing may flow back from a discarded position
         layout.discard_view(cols_grad)[...] = 0
     taps = base.reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
-    dP = _buffer(("phases_grad", layout.key), layout.phase_shape, dtype)  # as the phases
+    dP = _buffer(layout, "phases_grad", layout.phase_shape, dtype)  # as the phases
     dP[...] = 0
     # each tap's rows are first spread onto whole images, laid out as a phase is (zero past
     # the output rows and between the channels), then added to the phase as one flat row:
     # NumPy adds two flat rows several times faster than the (C, n, H_out * Wq) views
     length = layout.C * layout.pitch
     # (1, C * pitch): laid out as phase 0 of a phase buffer, so layout.shifted can view it
-    spread = _buffer(("spread", layout.key), (1, length), dtype)
+    spread = _buffer(layout, "spread", (1, length), dtype)
     images = layout.shifted(spread, 0, 0)  # (C, n, H_out * Wq), a view into spread
     for t, (phase, shift) in enumerate(layout.taps):  # col2im: kh*kw shifted additions
         images[...] = taps[:, t, :layout.M].reshape(layout.C, layout.n, layout.span)

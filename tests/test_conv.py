@@ -446,6 +446,7 @@ def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch):
     """Alternating geometries and dtypes, more of them than buffers are kept: every result is the
     loop's, including after a buffer was dropped and made again."""
     from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 0)  # these small chunks' buffers kept too
     monkeypatch.setattr(im2col, "_KEPT_BYTES", 4096)
     rng = np.random.default_rng(7)
     cases = [((2, 1, 8, 8), (3, 1, 3, 3), 1, 0), ((1, 2, 9, 7), (2, 2, 2, 3), 2, 1),
@@ -466,8 +467,13 @@ def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch):
     assert len(kept) == 1 or sum(a.nbytes for a in kept) <= 4096
 
 
-def test_results_are_not_the_kept_buffers():
-    """A second call of the same shape leaves the first call's results as they were."""
+@pytest.mark.parametrize("keep_from", [0, 1 << 20], ids=["kept", "made-per-call"])
+def test_results_are_not_the_kept_buffers(monkeypatch, keep_from):
+    """A second call of the same shape leaves the first call's results as they were, whether the
+    work buffers are kept between calls or made for each."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
+    monkeypatch.delattr(im2col._local, "buffers", raising=False)
     rng = np.random.default_rng(8)
     X1, X2 = rng.normal(size=(2, 2, 6, 6)), rng.normal(size=(2, 2, 6, 6))
     weight, bias = rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
@@ -480,10 +486,33 @@ def test_results_are_not_the_kept_buffers():
     for first, second, copy in zip((Y1, *grads1), (Y2, *grads2), kept):
         np.testing.assert_array_equal(first, copy)
         assert not np.shares_memory(first, second)
-    from d2lmini import im2col
-    for buffer in im2col._local.buffers.values():
+    kept = getattr(im2col._local, "buffers", {})
+    assert len(kept) == (5 if keep_from == 0 else 0)  # phases and their gradient, cols, out, spread
+    for buffer in kept.values():
         for result in (Y2, *grads2):
             assert not np.shares_memory(buffer, result)
+
+
+def test_only_large_chunks_keep_their_buffers(monkeypatch):
+    """A chunk whose column matrix is smaller than ``_KEEP_FROM_BYTES`` makes its work arrays for
+    each call (so a small network's step holds nothing between calls); a larger one keeps them,
+    and both give the same results."""
+    from d2lmini import im2col
+    rng = np.random.default_rng(12)
+    X, weight, bias = rng.normal(size=(4, 3, 9, 9)), rng.normal(size=(5, 3, 3, 3)), rng.normal(size=5)
+    grad_out = rng.normal(size=(4, 5, 9, 9))
+    results = {}
+    for keep_from in (0, 1 << 30):  # every chunk kept; none
+        monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
+        monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict())
+        _, plan = im2col._plan(X, (3, 3), (1, 1), (1, 1))
+        assert [layout.kept for _, layout in plan] == [keep_from == 0]
+        results[keep_from] = conv2d(X, weight, bias, 1, 1), *conv2d_grad(X, weight, grad_out, 1, 1)
+        assert len(im2col._local.buffers) == (5 if keep_from == 0 else 0)
+    for kept, made in zip(*results.values()):
+        np.testing.assert_array_equal(kept, made)
+    np.testing.assert_allclose(results[0][0], conv2d_naive(X, weight, bias, 1, 1), rtol=1e-12,
+                               atol=1e-12)
 
 
 def test_non_contiguous_inputs_and_broadcast_gradients():
