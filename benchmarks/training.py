@@ -201,7 +201,8 @@ def held_bytes(ours):
 def peak_bytes(ours):
     """tracemalloc's peak during one training step (everything alive counted: the batch, the
     parameters and gradients, conv2d's kept work buffers, and what the step allocates)."""
-    im2col._local.__dict__.pop("buffers", None)  # made again under tracemalloc, so counted,
+    for kept in ("buffers", "scratch"):  # made again under tracemalloc, so counted,
+        im2col._local.__dict__.pop(kept, None)
     gc.collect()  # even when an earlier step of this thread (the timed ones) made them
     tracemalloc.start()
     try:

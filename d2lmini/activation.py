@@ -9,7 +9,7 @@ sigmoid in an exercise) and in an exercise of notebook 07 (max pooling built fro
 """
 import numpy as np
 
-from .autograd import taped
+from .autograd import taped, unwrap
 from .conv import _float_array
 
 __all__ = ["relu", "sigmoid", "tanh"]
@@ -26,6 +26,16 @@ def relu(x):
     """
     a = _float_array("relu", "x", x)
     return taped(np.maximum(a, 0), (x,), lambda g: (g * (a > 0),))
+
+
+def _relu_in_place(y):
+    """``relu(y)`` written over ``y``: for a layer's own new output, which nothing else reads
+    (``nn.Dense`` and ``nn.Conv2D`` with ``activation="relu"``), so that the layer keeps one
+    array, not two. The same values and gradient as ``relu(y)``: the output is positive exactly
+    where the input was."""
+    a = unwrap(y)
+    np.maximum(a, 0, out=a)
+    return taped(a, (y,), lambda g: (g * (a > 0),))
 
 
 def sigmoid(x):

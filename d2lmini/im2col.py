@@ -18,10 +18,11 @@ The tricks, each explained where it is used:
    offset): under a stride each tap reads one phase, shifted as in 1.
 3. The bias is one more column of the weight, multiplied by a row of ones in ``cols``; its
    gradient comes out of the weight-gradient product as that column.
-4. The work matrices of a large chunk (a column matrix of 1 MB or more) are kept between calls,
-   per thread: a fresh multi-megabyte array costs page faults on every call. A small chunk's
-   are made for each call (malloc reuses freed memory for them), so a small network's step
-   holds nothing between calls. Results are always new arrays, never these buffers.
+4. Work matrices are kept between calls, per thread: a fresh array of more than 128 KB costs
+   page faults on every call (glibc maps it anew). A large chunk (a column matrix of 1 MB or
+   more) keeps its own; the small ones share one set (as large as the largest needs), so the
+   small layers of a network hold one set between them. Results are always new arrays, never
+   these buffers.
 5. A batch is worked a few images at a time, so each column matrix is still in the CPU cache
    when the product reads it.
 6. A matrix row of a multiple of 4 KiB slows OpenBLAS's kernels: rows get a little slack.
@@ -42,6 +43,7 @@ copies: building the column matrices about 15%, col2im about 12%, and moving the
 its gradient between layouts (with the checks and the tape) about 12%.
 """
 import functools
+import math
 import os
 import sys
 import threading
@@ -54,37 +56,43 @@ __all__ = ["conv2d_forward", "conv2d_backward"]
 
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
 _KEPT_BYTES = 32 << 20  # work buffers kept per thread (the least recently used goes first)
-_KEEP_FROM_BYTES = 1 << 20  # a chunk's buffers are kept if its column matrix is this large
+_KEEP_FROM_BYTES = 1 << 20  # a chunk keeps its own buffers if its column matrix is this large
 _local = threading.local()  # each thread its own buffers: two threads never share one
 
 
-def _buffer(layout, role, shape, dtype, ones_row=False):
-    """A work array of a layout, zeros when made; kept between calls of this thread if the
-    layout's column matrix is large (trick 4), else made for this call.
+def _buffer(layout, role, shape, dtype, zeros=True, ones_row=False):
+    """A work array of a layout for this thread (trick 4): zeros where ``zeros`` is true (else
+    any values), the last row ones if ``ones_row`` (the bias row of trick 3).
 
-    Callers only ever write the same positions of a buffer of one role and shape, so what
-    starts as zero (padding, the discarded grid) stays zero; the buffers that serve two
-    purposes in turn (the column matrix and its gradient, the output and its gradient) say
-    what they rewrite. ``ones_row`` sets the last row to ones (the bias row of trick 3).
+    A large layout keeps its own buffers between calls, made once. Callers only ever write the
+    same positions of a buffer of one role and shape, so what starts as zero (padding, the
+    discarded grid) stays zero; the buffers that serve two purposes in turn (the column matrix
+    and its gradient, the output and its gradient) say what they rewrite. The small layouts
+    share one scratch array per role, as large as the largest of them needs, set up as asked
+    on each call.
     """
-    if not layout.kept:  # small: malloc reuses freed memory, and the step's peak stays low
-        array = np.zeros(shape, dtype=dtype)
-        if ones_row:
-            array[-1] = 1
-        return array
-    kept = getattr(_local, "buffers", None)
-    if kept is None:
-        kept = _local.buffers = OrderedDict()
-    key = (role, layout.key, shape, np.dtype(dtype).str)
-    array = kept.get(key)
-    if array is None:
-        array = np.zeros(shape, dtype=dtype)
-        if ones_row:
-            array[-1] = 1
-        kept[key] = array
+    dtype = np.dtype(dtype)
+    if not layout.kept:
+        scratch = _local.__dict__.setdefault("scratch", {})
+        size = math.prod(shape)
+        flat = scratch.get((role, dtype.str))
+        if flat is None or flat.size < size:
+            flat = scratch[role, dtype.str] = np.empty(size, dtype=dtype)
+        array = flat[:size].reshape(shape)
+        if zeros:
+            array[...] = 0
+    else:
+        kept = _local.__dict__.setdefault("buffers", OrderedDict())
+        key = (role, layout.key, shape, dtype.str)
+        array = kept.get(key)
+        if array is not None:
+            kept.move_to_end(key)
+            return array
+        array = kept[key] = np.zeros(shape, dtype=dtype)
         while len(kept) > 1 and sum(a.nbytes for a in kept.values()) > _KEPT_BYTES:
             kept.popitem(last=False)
-    kept.move_to_end(key)
+    if ones_row:
+        array[-1] = 1
     return array
 
 
@@ -119,6 +127,10 @@ class _Layout:
         # tap (a, b) reads phase (a % sh, b % sw), shifted by (a // sh, b // sw) grid steps
         self.taps = [((a % sh) * sw + b % sw, (a // sh) * Wq + b // sw)
                      for a in range(kh) for b in range(kw)]
+        # the same, a phase at a time: phase (pa, pb) is read by the taps (pa + i*sh, pb + j*sw)
+        self.phase_taps = [(pa * sw + pb, slice(pa, kh, sh), slice(pb, kw, sw))
+                           for pa in range(min(sh, kh)) for pb in range(min(sw, kw))]
+        self.kernel_hw = (kh, kw)
         # input rows r0, r0 + sh, ... land in phase row pa, from grid row u0 on (same for columns)
         rows = [(pa, (pa - ph) % sh) for pa in range(sh)]
         cols = [(pb, (pb - pw) % sw) for pb in range(sw)]
@@ -134,6 +146,14 @@ class _Layout:
         flat = self.n * self.image
         rows = P[phase, :self.C * self.pitch].reshape(self.C, self.pitch)  # (C, pitch)
         return rows[:, shift:shift + flat].reshape(self.C, self.n, self.image)
+
+    def windows(self, P, phase, taps_hw):
+        """The values every tap of a phase reads, as one strided view of P (no copy):
+        (C, taps_h, taps_w, n, H_out * Wq), tap (i, j) of the phase shifted by i * Wq + j."""
+        Wq, item = self.grid[1], P.itemsize
+        strides = (self.pitch * item, Wq * item, item, self.image * item, item)
+        return np.lib.stride_tricks.as_strided(
+            P[phase], (self.C, *taps_hw, self.n, self.span), strides, writeable=False)
 
     def shifted(self, P, phase, shift):
         """The values tap (phase, shift) reads from the flat phases P: (C, n, H_out * Wq)."""
@@ -165,12 +185,13 @@ def _phases(layout, x):
 
 def _cols_buffer(layout, dtype):
     """The kept (C*kh*kw + 1, row) buffer of a layout's column matrix, its last row ones."""
-    return _buffer(layout, "cols", (layout.K + 1, layout.row), dtype, ones_row=True)
+    return _buffer(layout, "cols", (layout.K + 1, layout.row), dtype, zeros=False,
+                   ones_row=True)
 
 
 def _out_buffer(layout, C_out, dtype):
     """The kept (C_out, M) matrix of a layout's output on the grid (and of its gradient)."""
-    return _buffer(layout, "out", (C_out, layout.row), dtype)[:, :layout.M]
+    return _buffer(layout, "out", (C_out, layout.row), dtype, zeros=False)[:, :layout.M]
 
 
 def _im2col(layout, x, finite, base):
@@ -178,10 +199,11 @@ def _im2col(layout, x, finite, base):
     written into ``base``, the layout's column-matrix buffer (:func:`_cols_buffer`)."""
     P = _phases(layout, x)
     cols = base[:, :layout.M]  # (C*kh*kw + 1, M)
-    taps = base[:layout.K].reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
-    for t, (phase, shift) in enumerate(layout.taps):  # trick 1: a tap is a shift
-        taps[:, t, :layout.M].reshape(layout.C, layout.n, layout.span)[...] = layout.shifted(
-            P, phase, shift)
+    taps = base[:layout.K].reshape(layout.C, *layout.kernel_hw, layout.row)  # (C, kh, kw, row)
+    for phase, a, b in layout.phase_taps:  # trick 1: a tap is a shift; one copy per phase
+        rows = taps[:, a, b, :layout.M]  # (C, taps_h, taps_w, M): the rows of the phase's taps
+        rows.reshape(*rows.shape[:3], layout.n, layout.span)[...] = layout.windows(
+            P, phase, rows.shape[1:3])
     if not finite:  # 0 * inf is NaN: discarded columns must hold finite values for the gradient
         layout.discard_view(cols[:layout.K])[...] = 0
     return cols
@@ -364,7 +386,7 @@ def _input_grad(layout, w_t, g, finite_w, grad_x, base):
     if not finite_w:  # inf * 0 is NaN: nothing may flow back from a discarded position
         layout.discard_view(cols_grad)[...] = 0
     taps = base.reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
-    dP = _buffer(layout, "phases_grad", layout.phase_shape, dtype)  # as the phases
+    dP = _buffer(layout, "phases_grad", layout.phase_shape, dtype, zeros=False)  # as the phases
     dP[...] = 0
     # each tap's rows are first spread onto whole images, laid out as a phase is (zero past
     # the output rows and between the channels), then added to the phase as one flat row:

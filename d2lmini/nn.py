@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from . import autograd
-from .activation import relu, sigmoid, tanh
+from .activation import _relu_in_place, relu, sigmoid, tanh
 from .autograd import unwrap
 from .conv import _check_fits, _conv2d, _float_array, _one_dtype, _pair
 from .init import Uniform, Zero, create
@@ -403,7 +403,7 @@ class Conv2D(Block):
         # arrays only need one dtype
         arrays = _one_dtype(array, unwrap(weight), unwrap(bias))
         out = _conv2d(x, weight, bias, *arrays, self.strides, self.padding)
-        return out if self.act is None else self.act(out)
+        return out if self.act is None else self.act._of_new(out)
 
 
 # --------------------------------------------------------------------- the chapter's other layers
@@ -434,6 +434,11 @@ class Activation(Block):
 
     def forward(self, x):
         return self._function(x)
+
+    def _of_new(self, out):
+        """The activation of a layer's own new output ``out`` (Dense, Conv2D): ReLU overwrites
+        it, as nothing else reads it; the others make a new array."""
+        return _relu_in_place(out) if self.activation == "relu" else self._function(out)
 
 
 def _dense(x, weight, bias, flatten):
@@ -522,7 +527,7 @@ class Dense(Block):
             self.weight._finish_deferred_init((units, in_units))
         bias = None if self.bias is None else self.bias.data()
         out = _dense(x, self.weight.data(), bias, self._flatten)
-        return out if self.act is None else self.act(out)
+        return out if self.act is None else self.act._of_new(out)
 
 
 class Flatten(Block):

@@ -442,12 +442,16 @@ def test_conv2d_batches_split_into_chunks_agree(monkeypatch):
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
 
 
-def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch):
+@pytest.mark.parametrize("keep_from", [0, 1 << 30], ids=["own-buffers", "shared-scratch"])
+def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch, keep_from):
     """Alternating geometries and dtypes, more of them than buffers are kept: every result is the
-    loop's, including after a buffer was dropped and made again."""
+    loop's, including after a buffer was dropped and made again, and with the small layouts'
+    shared scratch arrays, which grow and serve shapes of every size in turn."""
     from d2lmini import im2col
-    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 0)  # these small chunks' buffers kept too
+    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
     monkeypatch.setattr(im2col, "_KEPT_BYTES", 4096)
+    monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
+    monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
     rng = np.random.default_rng(7)
     cases = [((2, 1, 8, 8), (3, 1, 3, 3), 1, 0), ((1, 2, 9, 7), (2, 2, 2, 3), 2, 1),
              ((3, 2, 6, 6), (4, 2, 5, 5), 1, 2), ((2, 3, 5, 8), (1, 3, 1, 2), (1, 2), (0, 1))]
@@ -465,15 +469,17 @@ def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch):
                                    conv2d_grad_loop(X, weight, grad_out, s, p), dtype)
     kept = im2col._local.buffers.values()
     assert len(kept) == 1 or sum(a.nbytes for a in kept) <= 4096
+    assert (len(kept) == 0) == (keep_from > 0)
 
 
-@pytest.mark.parametrize("keep_from", [0, 1 << 20], ids=["kept", "made-per-call"])
+@pytest.mark.parametrize("keep_from", [0, 1 << 20], ids=["own-buffers", "shared-scratch"])
 def test_results_are_not_the_kept_buffers(monkeypatch, keep_from):
     """A second call of the same shape leaves the first call's results as they were, whether the
     work buffers are kept between calls or made for each."""
     from d2lmini import im2col
     monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
-    monkeypatch.delattr(im2col._local, "buffers", raising=False)
+    monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
+    monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
     rng = np.random.default_rng(8)
     X1, X2 = rng.normal(size=(2, 2, 6, 6)), rng.normal(size=(2, 2, 6, 6))
     weight, bias = rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
@@ -486,17 +492,18 @@ def test_results_are_not_the_kept_buffers(monkeypatch, keep_from):
     for first, second, copy in zip((Y1, *grads1), (Y2, *grads2), kept):
         np.testing.assert_array_equal(first, copy)
         assert not np.shares_memory(first, second)
-    kept = getattr(im2col._local, "buffers", {})
+    kept, scratch = im2col._local.buffers, im2col._local.scratch
     assert len(kept) == (5 if keep_from == 0 else 0)  # phases and their gradient, cols, out, spread
-    for buffer in kept.values():
+    assert len(scratch) == (0 if keep_from == 0 else 5)
+    for buffer in [*kept.values(), *scratch.values()]:
         for result in (Y2, *grads2):
             assert not np.shares_memory(buffer, result)
 
 
 def test_only_large_chunks_keep_their_buffers(monkeypatch):
-    """A chunk whose column matrix is smaller than ``_KEEP_FROM_BYTES`` makes its work arrays for
-    each call (so a small network's step holds nothing between calls); a larger one keeps them,
-    and both give the same results."""
+    """A chunk whose column matrix is smaller than ``_KEEP_FROM_BYTES`` works in the thread's
+    shared scratch arrays (so the small layers of a network hold one set between them); a larger
+    one keeps its own buffers, and both give the same results."""
     from d2lmini import im2col
     rng = np.random.default_rng(12)
     X, weight, bias = rng.normal(size=(4, 3, 9, 9)), rng.normal(size=(5, 3, 3, 3)), rng.normal(size=5)
@@ -504,11 +511,13 @@ def test_only_large_chunks_keep_their_buffers(monkeypatch):
     results = {}
     for keep_from in (0, 1 << 30):  # every chunk kept; none
         monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
-        monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict())
+        monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
+        monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
         _, plan = im2col._plan(X, (3, 3), (1, 1), (1, 1))
         assert [layout.kept for _, layout in plan] == [keep_from == 0]
         results[keep_from] = conv2d(X, weight, bias, 1, 1), *conv2d_grad(X, weight, grad_out, 1, 1)
         assert len(im2col._local.buffers) == (5 if keep_from == 0 else 0)
+        assert len(im2col._local.scratch) == (0 if keep_from == 0 else 5)
     for kept, made in zip(*results.values()):
         np.testing.assert_array_equal(kept, made)
     np.testing.assert_allclose(results[0][0], conv2d_naive(X, weight, bias, 1, 1), rtol=1e-12,

@@ -216,6 +216,35 @@ def test_conv2d_activation():
     assert list(layer.collect_params()) == ["weight", "bias"]
 
 
+@pytest.mark.parametrize("make, x", [
+    (lambda act: nn.Dense(5, activation=act, in_units=4), np.array(
+        [[1.0, -2.0, np.nan, 0.5], [0.0, 0.0, 0.0, 0.0], [-1.0, 3.0, 2.0, -4.0]])),
+    (lambda act: nn.Conv2D(3, kernel_size=2, activation=act), np.concatenate(
+        [np.random.default_rng(3).standard_normal((2, 2, 4, 4)), np.zeros((1, 2, 4, 4))])),
+], ids=["Dense", "Conv2D"])
+def test_a_layers_relu_gives_what_a_separate_relu_gives(make, x):
+    """Dense and Conv2D apply their ReLU over their own new output (one array kept, not two):
+    the values and every gradient are those of the layer without activation followed by
+    ``relu``, bit for bit, NaN and exact zeros (whose gradient is 0) included."""
+    fused, plain = make("relu"), make(None)
+    for layer in (fused, plain):
+        layer.initialize(seed=1, init=init.Uniform(1.0))
+        layer.cast("float64")
+    results = []
+    for layer, activation in ((fused, lambda y: y), (plain, d2lmini.relu)):
+        leaf = autograd.Tensor(x)
+        leaf.attach_grad()
+        with autograd.record():
+            out = activation(layer(leaf))
+            loss = (out * np.cos(np.arange(out.size)).reshape(out.shape)).sum()
+        loss.backward()
+        results.append([out.data, leaf.grad, layer.weight.grad(), layer.bias.grad()])
+    assert np.isnan(results[0][0]).any() == np.isnan(x).any()
+    assert (results[0][0] == 0).any() and (results[0][0] > 0).any()
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
 # --------------------------------------------------------------------- Sequential
 def test_sequential_names_children_by_position():
     net = nn.Sequential()
