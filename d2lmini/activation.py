@@ -29,13 +29,15 @@ def relu(x):
 
 
 def _relu_in_place(y):
-    """``relu(y)`` written over ``y``: for a layer's own new output, which nothing else reads
+    """``relu(y)`` written over ``y``: for a layer's own new output, which no one else holds
     (``nn.Dense`` and ``nn.Conv2D`` with ``activation="relu"``), so that the layer keeps one
-    array, not two. The same values and gradient as ``relu(y)``: the output is positive exactly
-    where the input was."""
+    float array, not two. The same values and gradient as ``relu(y)``; where the input was
+    positive is taken now, as booleans, so that writing to the output before ``backward()``
+    does not change the gradient."""
     a = unwrap(y)
+    positive = a > 0
     np.maximum(a, 0, out=a)
-    return taped(a, (y,), lambda g: (g * (a > 0),))
+    return taped(a, (y,), lambda g: (g * positive,))
 
 
 def sigmoid(x):

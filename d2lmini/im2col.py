@@ -55,8 +55,8 @@ import numpy as np
 __all__ = ["conv2d_forward", "conv2d_backward"]
 
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
-_KEPT_BYTES = 32 << 20  # work buffers kept per thread (the least recently used goes first)
-_KEEP_FROM_BYTES = 1 << 20  # a chunk keeps its own buffers if its column matrix is this large
+_KEPT_BYTES = 32 << 20  # kept buffers per thread, at most (the least recently used goes first)
+_KEEP_FROM_BYTES = 1 << 20  # a layout keeps its own buffers if its column matrix is this large
 _local = threading.local()  # each thread its own buffers: two threads never share one
 
 
@@ -64,17 +64,18 @@ def _buffer(layout, role, shape, dtype, zeros=True, ones_row=False):
     """A work array of a layout for this thread (trick 4): zeros where ``zeros`` is true (else
     any values), the last row ones if ``ones_row`` (the bias row of trick 3).
 
-    A large layout keeps its own buffers between calls, made once. Callers only ever write the
-    same positions of a buffer of one role and shape, so what starts as zero (padding, the
-    discarded grid) stays zero; the buffers that serve two purposes in turn (the column matrix
-    and its gradient, the output and its gradient) say what they rewrite. The small layouts
-    share one scratch array per role, as large as the largest of them needs, set up as asked
-    on each call.
+    A small layout's arrays (under ``_KEEP_FROM_BYTES`` each) are the thread's scratch arrays,
+    one per role, shared by every small layout (as large as the largest of them asks), set up
+    as asked on each call. Every other array is kept for its layout, made when first asked
+    for (and again if the least recently used were dropped): callers only ever write the same
+    positions of a kept array, so what starts as zero (padding, the discarded grid) stays zero;
+    the arrays that serve two purposes in turn (the column matrix and its gradient, the output
+    and its gradient) say what they rewrite.
     """
     dtype = np.dtype(dtype)
-    if not layout.kept:
+    size = math.prod(shape)
+    if not layout.kept and size * dtype.itemsize < _KEEP_FROM_BYTES:
         scratch = _local.__dict__.setdefault("scratch", {})
-        size = math.prod(shape)
         flat = scratch.get((role, dtype.str))
         if flat is None or flat.size < size:
             flat = scratch[role, dtype.str] = np.empty(size, dtype=dtype)
@@ -151,7 +152,7 @@ class _Layout:
         """The values every tap of a phase reads, as one strided view of the contiguous P (no
         copy): (C, taps_h, taps_w, n, H_out * Wq), tap (i, j) of the phase shifted by i * Wq + j.
         (``np.ndarray`` on P's memory, as ``np.lib.stride_tricks.as_strided`` would make it at
-        ten times the cost; NumPy checks that the view stays inside P.)"""
+        ten times the cost. The largest shift, ``tail``, stays inside each channel's pitch.)"""
         Wq, item = self.grid[1], P.itemsize
         strides = (self.pitch * item, Wq * item, item, self.image * item, item)
         view = np.ndarray((self.C, *taps_hw, self.n, self.span), P.dtype, P,
@@ -188,13 +189,13 @@ def _phases(layout, x):
 
 
 def _cols_buffer(layout, dtype):
-    """The kept (C*kh*kw + 1, row) buffer of a layout's column matrix, its last row ones."""
+    """The (C*kh*kw + 1, row) work array of a layout's column matrix, its last row ones."""
     return _buffer(layout, "cols", (layout.K + 1, layout.row), dtype, zeros=False,
                    ones_row=True)
 
 
 def _out_buffer(layout, C_out, dtype):
-    """The kept (C_out, M) matrix of a layout's output on the grid (and of its gradient)."""
+    """The (C_out, M) work matrix of a layout's output on the grid (and of its gradient)."""
     return _buffer(layout, "out", (C_out, layout.row), dtype, zeros=False)[:, :layout.M]
 
 

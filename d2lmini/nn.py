@@ -437,7 +437,7 @@ class Activation(Block):
 
     def _of_new(self, out):
         """The activation of a layer's own new output ``out`` (Dense, Conv2D): ReLU overwrites
-        it, as nothing else reads it; the others make a new array."""
+        it, as no one else holds it; the others make a new array."""
         return _relu_in_place(out) if self.activation == "relu" else self._function(out)
 
 

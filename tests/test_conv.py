@@ -500,6 +500,23 @@ def test_results_are_not_the_kept_buffers(monkeypatch, keep_from):
             assert not np.shares_memory(buffer, result)
 
 
+def test_a_large_work_array_of_a_small_layout_is_kept_not_scratch(monkeypatch):
+    """A small column matrix with a large output (many output channels of a 1x1 kernel): the
+    output's work array is too large for the shared scratch, so it is kept for its layout,
+    counted against ``_KEPT_BYTES`` (and dropped when that is exceeded), never held for good."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 8192)
+    monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
+    monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
+    rng = np.random.default_rng(13)
+    X, weight = rng.normal(size=(1, 1, 16, 16)), rng.normal(size=(64, 1, 1, 1))
+    _, ((_, layout),) = im2col._plan(X, (1, 1), (1, 1), (0, 0))
+    assert not layout.kept  # its column matrix, (2, 256) float64, is 4 KiB
+    np.testing.assert_allclose(conv2d(X, weight), conv2d_naive(X, weight), rtol=1e-12)
+    assert all(a.nbytes < 8192 for a in im2col._local.scratch.values())
+    assert [key[0] for key in im2col._local.buffers] == ["out"]  # (64, 256) float64: 128 KiB
+
+
 def test_only_large_chunks_keep_their_buffers(monkeypatch):
     """A chunk whose column matrix is smaller than ``_KEEP_FROM_BYTES`` works in the thread's
     shared scratch arrays (so the small layers of a network hold one set between them); a larger

@@ -225,7 +225,8 @@ def test_conv2d_activation():
 def test_a_layers_relu_gives_what_a_separate_relu_gives(make, x):
     """Dense and Conv2D apply their ReLU over their own new output (one array kept, not two):
     the values and every gradient are those of the layer without activation followed by
-    ``relu``, bit for bit, NaN and exact zeros (whose gradient is 0) included."""
+    ``relu``, bit for bit, NaN and exact zeros (whose gradient is 0) included; and, as with
+    ``relu``, writing to the output before ``backward()`` leaves the gradients as they were."""
     fused, plain = make("relu"), make(None)
     for layer in (fused, plain):
         layer.initialize(seed=1, init=init.Uniform(1.0))
@@ -237,9 +238,12 @@ def test_a_layers_relu_gives_what_a_separate_relu_gives(make, x):
         with autograd.record():
             out = activation(layer(leaf))
             loss = (out * np.cos(np.arange(out.size)).reshape(out.shape)).sum()
+        values = out.data.copy()
+        out.data[...] = 7.0  # the learner's array, changed before backward()
         loss.backward()
-        results.append([out.data, leaf.grad, layer.weight.grad(), layer.bias.grad()])
+        results.append([values, leaf.grad, layer.weight.grad(), layer.bias.grad()])
     assert np.isnan(results[0][0]).any() == np.isnan(x).any()
+    assert (results[0][2] != 0).any()
     assert (results[0][0] == 0).any() and (results[0][0] > 0).any()
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
