@@ -200,7 +200,8 @@ def held_bytes(ours):
 
 def peak_bytes(ours):
     """tracemalloc's peak during one training step (everything alive counted: the batch, the
-    parameters and gradients, conv2d's kept work buffers, and what the step allocates)."""
+    parameters and gradients, conv2d's work arrays kept between calls, and what the step
+    allocates)."""
     for kept in ("buffers", "scratch"):  # made again under tracemalloc, so counted,
         im2col._local.__dict__.pop(kept, None)
     gc.collect()  # even when an earlier step of this thread (the timed ones) made them
