@@ -11,18 +11,19 @@ The tricks, each explained where it is used:
 1. Flatten each padded channel into one long row. Output pixel (i, j) reads input (i + a, j + b)
    under kernel tap (a, b): on the flat row that is the position of (i, j) shifted by
    ``a * width + b``. So the whole im2col is kh*kw copies of long rows (one per tap, all made
-   by one NumPy copy from a view whose axes step through the taps), and col2im kh*kw additions. The price: each output row is computed the whole padded width
-   wide, and the positions past the last valid column (which wrap onto the next row) are
-   discarded (for a 3x3 kernel on 32x32, 2 columns in 32).
+   by one NumPy copy from a view whose axes step through the taps), and col2im kh*kw
+   additions. The price: each output row is computed the whole padded width wide, and the
+   positions past the last valid column (which wrap onto the next row) are discarded (for a
+   3x3 kernel on 32x32, 2 columns in 32).
 2. A stride s splits the padded image into s*s phases (every s-th row and column, from each
    offset): under a stride each tap reads one phase, shifted as in 1.
 3. The bias is one more column of the weight, multiplied by a row of ones in ``cols``; its
    gradient comes out of the weight-gradient product as that column.
 4. Work matrices are kept between calls, per thread: a fresh array of more than 128 KB costs
-   page faults on every call (glibc's malloc maps such arrays anew). A large chunk (a column matrix of 1 MB or
-   more) keeps its own; the small ones share one set (as large as the largest needs), so the
-   small layers of a network hold one set between them. Results are always new arrays, never
-   these buffers.
+   page faults on every call (glibc's malloc maps such arrays anew). A large chunk (a column
+   matrix of 1 MB or more) keeps its own; the small ones share one set (as large as the
+   largest needs), so the small layers of a network hold one set between them. Results are
+   always new arrays, never these buffers.
 5. A batch is worked a few images at a time, so each column matrix is still in the CPU cache
    when the product reads it.
 6. A matrix row of a multiple of 4 KiB slows OpenBLAS's kernels: rows get a little slack.
