@@ -40,8 +40,8 @@ discarded columns are zeroed too (checked by one sum, so finite inputs pay nothi
 
 Where the time goes (forward and all three gradients, N=32, C_in=16, C_out=32, 32x32, 3x3,
 on one core; ``make bench`` measures it): about 60% in the three matrix products, the rest in
-copies: building the column matrices about 15%, col2im about 12%, and moving the output and
-its gradient between layouts (with the checks and the tape) about 12%.
+copies: building the column matrices about 11%, col2im about 13%, and moving the output and
+its gradient between layouts (with the checks and the tape) about 15%.
 """
 import functools
 import math
