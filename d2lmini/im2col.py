@@ -110,7 +110,7 @@ class _Layout:
     its first H_out rows, all Wq columns wide: the columns past W_out are the discarded ones.
     """
 
-    def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype, keep_from=0):
+    def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
         (H_in, W_in), (kh, kw), (sh, sw), (ph, pw) = in_hw, kernel_hw, stride, pad
         Hp, Wp = H_in + 2 * ph, W_in + 2 * pw
         self.out_hw = ((Hp - kh) // sh + 1, (Wp - kw) // sw + 1)
@@ -141,7 +141,13 @@ class _Layout:
         self.K = C * kh * kw  # rows of the column matrix, then one row of ones
         self.row = _row_length(self.M, np.dtype(dtype).itemsize)
         self.key = (n, C, in_hw, kernel_hw, stride, pad)
-        self.kept = (self.K + 1) * self.row * np.dtype(dtype).itemsize >= keep_from
+        self.cols_bytes = (self.K + 1) * self.row * np.dtype(dtype).itemsize
+
+    @property
+    def kept(self):
+        """Whether this layout keeps its own work arrays: a column matrix of
+        ``_KEEP_FROM_BYTES`` or more (trick 4)."""
+        return self.cols_bytes >= _KEEP_FROM_BYTES
 
     def channels(self, P, phase, shift=0):
         """The images of each channel in one phase of P, shifted: (C, n, Hq * Wq)."""
@@ -230,12 +236,11 @@ def _chunks(N, per_image, chunk_bytes):
 def _plan(x, kernel_hw, stride, pad):
     """The chunks of the batch of x and the layout of each: ((H_out, W_out), ((slice, layout),
     ...)), made once per geometry (a training loop asks for the same few again and again)."""
-    return _geometry_plan(x.shape, x.dtype.str, kernel_hw, stride, pad, _CHUNK_BYTES,
-                          _KEEP_FROM_BYTES)
+    return _geometry_plan(x.shape, x.dtype.str, kernel_hw, stride, pad, _CHUNK_BYTES)
 
 
 @functools.lru_cache(maxsize=64)
-def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, keep_from):
+def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes):
     N, C, H_in, W_in = shape
     one = _Layout(1, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
     per_image = (one.K + 1) * one.M * np.dtype(dtype).itemsize
@@ -244,7 +249,7 @@ def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, keep_from)
     for part in _chunks(N, per_image, chunk_bytes):
         n = part.stop - part.start
         if n not in layouts:
-            layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype, keep_from)
+            layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
         plan.append((part, layouts[n]))
     return one.out_hw, tuple(plan)
 
