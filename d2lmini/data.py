@@ -3,12 +3,11 @@ and real handwritten digits to train on.
 
 The images are float (H, W) arrays, 1 for white and 0 for black. NumPy only at import time;
 ``photo`` imports Matplotlib (and through it Pillow) when called; ``digits`` reads the data file
-scikit-learn ships, without importing scikit-learn. Used in notebooks 02-04, 06 and 08.
+that ships inside d2lmini (``digits.csv.gz``). Used in notebooks 02-04, 06 and 08.
 """
 import gzip
-import importlib.util
+import importlib.resources
 import operator
-from pathlib import Path
 
 import numpy as np
 
@@ -165,20 +164,15 @@ DIGITS_TEST_PER_CLASS = 36  # 10 x 36 = 360 test digits; the other 1,437 train
 
 
 def _digits_file():
-    """Where ``digits.csv.gz`` is in the installed scikit-learn, found without importing it."""
-    spec = importlib.util.find_spec("sklearn")  # locates the package; runs none of its code
-    path = None
-    if spec is not None and spec.submodule_search_locations:
-        package = Path(list(spec.submodule_search_locations)[0])
-        path = package / "datasets" / "data" / "digits.csv.gz"
-    if path is None or not path.is_file():
-        raise ImportError(
-            "digits: the digits are read from the copy scikit-learn ships"
-            + ("" if spec is None else f" (not found at {path})")
-            + "; install it with `pip install scikit-learn` (or `make test`, which installs the "
-            "test extras)"
-        )
-    return path
+    """The digits' data file inside the installed package: 1,797 rows of 64 pixels and a label.
+
+    It is the file scikit-learn ships as ``sklearn/datasets/data/digits.csv.gz``, unchanged
+    (tests/test_digits.py compares the two): the test set of E. Alpaydin and C. Kaynak,
+    "Optical Recognition of Handwritten Digits", UCI Machine Learning Repository (1998),
+    https://doi.org/10.24432/C50P49, under CC BY 4.0
+    (https://creativecommons.org/licenses/by/4.0/).
+    """
+    return importlib.resources.files(__package__) / "digits.csv.gz"
 
 
 def _digits_split(labels):
@@ -196,11 +190,12 @@ def _digits_split(labels):
 
 
 def digits():
-    """Scikit-learn's 1,797 real handwritten digits, 8 x 8 pixels, split into train and test.
+    """1,797 real handwritten digits, 8 x 8 pixels, split into train and test.
 
-    The UCI "optical recognition of handwritten digits" test set, as
-    ``sklearn.datasets.load_digits`` loads it: each pixel counts the ink in a 4 x 4 block of
-    a 32 x 32 bitmap, 0..16, divided here by 16.
+    The UCI "optical recognition of handwritten digits" test set, which ships with d2lmini
+    (see ``_digits_file``) as it does with scikit-learn (``sklearn.datasets.load_digits``):
+    each pixel counts the ink in a 4 x 4 block of a 32 x 32 bitmap, 0..16, divided here by 16.
+    Nothing is downloaded and nothing else is imported.
 
     The split is fixed (no randomness) and stratified: the test set holds 36 digits of each
     class, 360 in all, taken evenly through the file (see ``_digits_split``); the train set
@@ -210,9 +205,6 @@ def digits():
         ``(X_train, y_train, X_test, y_test)``: float32 images of shape (1437, 1, 8, 8) and
         (360, 1, 8, 8) with values in [0, 1], and int64 labels 0..9 of shape (1437,), (360,).
 
-    Raises:
-        ImportError: scikit-learn is not installed (``pip install scikit-learn``).
-
     >>> X_train, y_train, X_test, y_test = digits()
     >>> X_train.shape, X_train.dtype, y_test.shape, y_test.dtype
     ((1437, 1, 8, 8), dtype('float32'), (360,), dtype('int64'))
@@ -221,7 +213,7 @@ def digits():
 
     Used in notebook 08 (LeNet).
     """
-    with gzip.open(_digits_file(), "rt") as file:
+    with _digits_file().open("rb") as packed, gzip.open(packed, "rt") as file:
         table = np.loadtxt(file, delimiter=",")  # (1797, 65): 64 pixels, then the label
     images = (table[:, :-1] / 16).astype(np.float32).reshape(-1, 1, 8, 8)  # (1797, 1, 8, 8)
     labels = table[:, -1].astype(np.int64)  # (1797,)

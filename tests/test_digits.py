@@ -1,6 +1,10 @@
-"""d2lmini.data.digits: scikit-learn's digits, read without importing it, on a fixed split."""
+"""d2lmini.data.digits: the digits scikit-learn ships, shipped in d2lmini, on a fixed split."""
+import gzip
+import importlib.util
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,7 +56,21 @@ def test_reading_the_digits_imports_neither_scikit_learn_nor_scipy():
     assert out.stdout.strip() == "[]"
 
 
-def test_a_clear_error_without_scikit_learn(monkeypatch):
-    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ImportError, match=r"digits: .*pip install scikit-learn"):
-        data.digits()
+def test_the_file_is_scikit_learns_byte_for_byte():
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None:
+        pytest.skip("scikit-learn is not installed")
+    theirs = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    ours = data._digits_file().read_bytes()
+    assert gzip.decompress(ours) == gzip.decompress(theirs.read_bytes())
+
+
+def test_the_wheel_ships_the_digits(tmp_path):
+    """What `pip install d2lmini` (and the browser's site) gets holds the data file."""
+    pytest.importorskip("setuptools", reason="builds the wheel as tools/lite.py does")
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path), str(root)], check=True, capture_output=True)
+    [wheel] = tmp_path.glob("d2lmini-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("d2lmini/digits.csv.gz") == data._digits_file().read_bytes()

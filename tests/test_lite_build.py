@@ -90,17 +90,6 @@ def test_browser_copy_installs_d2lmini_before_the_first_code_cell():
     nbformat.validate(copy)
 
 
-def test_a_notebook_that_calls_digits_loads_scikit_learn_first():
-    """digits() finds scikit-learn's data without importing it; in the browser a cell must
-    import scikit-learn for Pyodide to load it, so the install cell does it, only where needed."""
-    assert lite.found_without_import() == {"digits": {"sklearn"}}
-    calls = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("X = data.digits()")])
-    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("X = data.stripes()")])
-    first = lambda nb: next(c for c in lite.lite_copy(nb).cells if c.cell_type == "code").source
-    assert "import sklearn" in first(calls)
-    assert "sklearn" not in first(other)
-
-
 WIDGET_OUTPUT = nbformat.v4.new_output(
     "execute_result", data={"text/plain": "VBox(...)", lite.WIDGET_VIEW: {
         "version_major": 2, "version_minor": 0, "model_id": "0123abcd"}}, execution_count=2)

@@ -202,7 +202,7 @@ def imported_modules(source, where):
 
 def named_in_calls(tree, functions):
     """Top-level module names passed as a literal first argument to calls of `functions`
-    (by name or as an attribute: `find_spec("sklearn")`, `importlib.import_module("x.y")`)."""
+    (by name or as an attribute: `find_spec("x")`, `importlib.import_module("x.y")`)."""
     for call in ast.walk(tree):
         if (isinstance(call, ast.Call) and call.args
                 and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
@@ -297,39 +297,6 @@ def pyodide_distribution(target, modules):
     return shipped, available
 
 
-@functools.cache  # d2lmini's sources are read once per build, not once per notebook copy
-def found_without_import():
-    """{public d2lmini function: modules it finds without importing them}.
-
-    `data.digits` locates scikit-learn's data file with `importlib.util.find_spec("sklearn")`,
-    so that `import d2lmini` stays light. In the browser Pyodide loads a package only when a
-    cell imports it, so the notebook's first cell must import such a module for it to be found.
-    A function counts if it calls find_spec with a literal name, directly or through functions
-    of its own module.
-    """
-    found = {}
-    for path in sorted((ROOT / "d2lmini").glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-        finds, calls = {}, {}
-        for name, node in functions.items():
-            finds[name] = set(named_in_calls(node, ("find_spec",)))
-            calls[name] = {call.func.id for call in ast.walk(node) if isinstance(call, ast.Call)
-                           and isinstance(call.func, ast.Name) and call.func.id in functions}
-        changed = True
-        while changed:  # through the module's own helpers: digits -> _digits_file
-            changed = False
-            for name in functions:
-                for callee in calls[name]:
-                    if not finds[callee] <= finds[name]:
-                        finds[name] |= finds[callee]
-                        changed = True
-        for name, modules in finds.items():
-            if modules and not name.startswith("_"):
-                found.setdefault(name, set()).update(modules)
-    return found
-
-
 @functools.cache
 def d2lmini_imports():
     """{d2lmini submodule: top-level modules its source imports}."""
@@ -355,19 +322,13 @@ def used_modules(code):
 
 
 def install_source(nb):
-    """The first cell of a notebook in the site: install d2lmini (and the site's wheels the
-    notebook needs: ipywidgets), then import what d2lmini functions the notebook calls find
-    without importing (see found_without_import)."""
+    """The first cell of a notebook in the site: install d2lmini and the site's wheels the
+    notebook needs (ipywidgets), then import Matplotlib once (see INSTALL_SOURCE)."""
     code = "\n".join(code_of(cell.source) for cell in nb.cells if cell.cell_type == "code")
     wheels = sorted({PIPLITE_MODULES[module] for module in used_modules(code)
                      if module in PIPLITE_MODULES})
-    modules = sorted({module for function, found in found_without_import().items()
-                      if re.search(rf"\b{function}\(", code) for module in found})
-    lines = [f"import {module}  # d2lmini finds it without importing it: load it here"
-             for module in modules]
-    install = INSTALL_SOURCE.replace("%pip install -q d2lmini",
-                                     " ".join(["%pip install -q d2lmini", *wheels]))
-    return "\n".join([install, *lines])
+    return INSTALL_SOURCE.replace("%pip install -q d2lmini",
+                                  " ".join(["%pip install -q d2lmini", *wheels]))
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -12,6 +12,7 @@ a request the server did not answer is reported by the test that caused it.
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -107,10 +108,13 @@ def time_table():
         if path not in rows:
             order.append(path)
         rows.setdefault(path, {})[what] = seconds
-    lines = [f"{'notebook':<44} {'kernel start':>12} {'run':>8}"] if order else []
+    lines = [f"{'notebook':<44} {'kernel start':>12} {'run':>8}   slowest cells (index: s)"
+             ] if order else []
     for path in order:
         start, run = rows[path].get("start"), rows[path].get("run")
-        lines.append(f"{path:<44} {start:>10.1f} s {run:>6.1f} s")
+        slowest = sorted(rows[path].get("cells", []), key=lambda cell: -cell[1])[:3]
+        cells = ", ".join(f"{index}: {seconds:.1f}" for index, seconds in slowest)
+        lines.append(f"{path:<44} {start:>10.1f} s {run:>6.1f} s   {cells}")
     if len(order) > 1:
         lines.append(f"{'total':<44} {sum(r.get('start', 0) for r in rows.values()):>10.1f} s "
                      f"{sum(r.get('run', 0) for r in rows.values()):>6.1f} s")
@@ -129,7 +133,9 @@ def pytest_terminal_summary(terminalreporter):
         table = time_table()
         BUILD.mkdir(exist_ok=True)
         (BUILD / "browser-times.txt").write_text(table)
-        terminalreporter.write_sep("-", "time in the browser (build/browser-times.txt)")
+        (BUILD / "browser-times.json").write_text(json.dumps(TIMES, indent=1))
+        terminalreporter.write_sep("-", "time in the browser (build/browser-times.txt, "
+                                       "every cell in .json)")
         for line in table.splitlines():
             terminalreporter.write_line(line)
     if CHECKED:

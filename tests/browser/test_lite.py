@@ -15,8 +15,8 @@ lesson's, from `make notebooks`):
   and dropdown is moved as a user moves it and the figure in its Output must change, with no
   error (widget_check.py); no widget, on opening or after the run, says "Error displaying
   widget" / "model not found".
-The time to open the notebook and start the kernel, and to run it, goes to
-build/browser-times.txt (a table) and to the end of the run's report.
+The time to open the notebook and start the kernel, and to run it (with its slowest cells),
+goes to build/browser-times.txt (a table) and to the end of the run's report.
 """
 
 import configparser
@@ -69,10 +69,13 @@ const [path, done] = [arguments[0], arguments[arguments.length - 1]];
   await app.commands.execute('notebook:clear-all-cell-outputs');
   // One cell at a time, as a learner pressing Shift+Enter from the top.
   const notebook = widget.content;
+  const cells = [];  // [index, seconds] of each code cell, to say where the time goes
   for (let i = 0; i < notebook.widgets.length; i++) {
     notebook.activeCellIndex = i;
     if (notebook.widgets[i].model.type === 'code') {
+      const started = performance.now();
       await app.commands.execute('notebook:run-cell');
+      cells.push([i, (performance.now() - started) / 1000]);
     }
   }
   const t2 = performance.now();
@@ -81,7 +84,7 @@ const [path, done] = [arguments[0], arguments[arguments.length - 1]];
     [...cell.node.querySelectorAll('.jp-OutputArea-output img')]
       .filter(img => !img.closest('.widget-output'))  // a widget's figures: widget_check
       .filter(img => img.complete && img.naturalWidth > 0).length);
-  done({start: (t1 - t0) / 1000, run: (t2 - t1b) / 1000,
+  done({start: (t1 - t0) / 1000, run: (t2 - t1b) / 1000, cells,
         notebook: widget.content.model.toJSON(), loaded, events, opened,
         page: widget.node.innerText});
 })().catch(error => done({error: String(error) + '\n' + (error.stack || '')}));
@@ -291,6 +294,7 @@ def test_notebook_runs_in_jupyterlite(driver, served, folder, name):
     driver.save_screenshot(str(SCREENSHOTS / f"lite-{folder}-{Path(name).stem}.png"))
     TIMES.append((path, "start", result["start"]))
     TIMES.append((path, "run", result["run"]))
+    TIMES.append((path, "cells", result["cells"]))
     ran = result["notebook"]
     NEAR.clear()
     problems = problems_of(stored, ran, result["loaded"], student=(folder == "student"))
