@@ -31,6 +31,9 @@ __all__ = ["draw_window_step", "sliding_window", "draw_kernel", "kernel_playgrou
            "small_multiples"]
 
 WINDOW = "tab:orange"  # the colour of the window (and of what it computes) in every figure
+# A loss axis spanning more decades than this shows the decades only, no minor ticks: they
+# crowd, and drawing them took a fifth of draw_descent's time.
+MANY_DECADES = 3
 
 
 # --------------------------------------------------------------------- drawing helpers
@@ -66,8 +69,9 @@ def _grid(ax, array, cmap, limits, fmt=None):
             if np.isfinite(value):
                 red, green, blue, _ = image.cmap(image.norm(value))
                 light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
-                ax.text(j, i, fmt.format(value + 0.0), ha="center", va="center",
-                        color="black" if light else "white", fontsize="small")
+                ax.text(j, i, fmt.format(value + 0.0), ha="center", va="center",  # inside the
+                        color="black" if light else "white", fontsize="small",  # Axes: the layout
+                        in_layout=False)  # need not measure it (see plot._annotate)
     return image
 
 
@@ -252,7 +256,7 @@ def draw_window_step(X, K, step, axes=None, scale=2.6):
     for a in range(kh):
         for b in range(kw):
             ax_x.text(j + b, i + a + 0.32, f"×{K[a, b]:g}", ha="center", va="center",
-                      color=WINDOW, fontsize="small", fontweight="bold")
+                      color=WINDOW, fontsize="small", fontweight="bold", in_layout=False)
     ax_x.set_title(f"window X[{i}:{i + kh}, {j}:{j + kw}]")
     _grid(ax_p, products, *_scale(min(p.min() for p in every_product),
                                   max(p.max() for p in every_product)), fmt="{:g}")
@@ -438,7 +442,7 @@ def draw_descent(A, y, start, lr, num_steps, k0_values, k1_values, axes=None, sc
 
     Taught in notebook 04.
     """
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator, NullLocator
 
     path = landscape.descent_path(A, y, start, lr, num_steps)  # (num_steps + 1, 2)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -461,6 +465,9 @@ def draw_descent(A, y, start, lr, num_steps, k0_values, k1_values, axes=None, sc
 
     ax_l.semilogy(np.arange(num_steps + 1), losses, "o-", color="tab:red", markersize=3)
     ax_l.xaxis.set_major_locator(MaxNLocator(integer=True))
+    shown = losses[np.isfinite(losses) & (losses > 0)]
+    if shown.size and np.log10(shown.max() / shown.min()) > MANY_DECADES:
+        ax_l.yaxis.set_minor_locator(NullLocator())  # every decade labelled; eight ticks each cost
     ax_l.set(xlabel="step", ylabel="loss")
     ax_l.set_title("stable" if lr < limit else "unstable", fontsize="medium")
 
@@ -567,7 +574,7 @@ def draw_windows(input_shape, kernel_size, padding=0, strides=1, axes=None, scal
     ax_in.add_patch(Rectangle((-0.5, -0.5), W, H, fill=False, edgecolor="k", linewidth=1.5))
     for (r, c), count in np.ndenumerate(counts):  # in the corner: the centre holds the dots
         ax_in.text(c - pw - 0.42, r - ph - 0.38, f"{count}", ha="left", va="top",
-                   fontsize="xx-small", color="0.25")
+                   fontsize="xx-small", color="0.25", in_layout=False)
     centres = corners + (np.array([kh, kw]) - 1) / 2  # (Ho, Wo, 2): (row, column) of each
     ax_in.plot(centres[..., 1].ravel(), centres[..., 0].ravel(), "k.", markersize=6)
     for (i, j), colour in _FIRST_THREE:  # drawn last to first: the first window on top

@@ -82,6 +82,14 @@ def test_annotation_format_and_switches():
     assert len(axes[0].texts) == 400
 
 
+def test_the_values_written_in_cells_are_left_out_of_the_layout():
+    """They sit inside their Axes; measuring each for the layout made figures draw slowly."""
+    _, axes = show_arrays([np.ones((6, 8)), np.ones((3, 3))])
+    texts = [t for ax in axes for t in ax.texts]
+    assert len(texts) == 57 and not any(t.get_in_layout() for t in texts)
+    assert all(ax.get_in_layout() for ax in axes)
+
+
 def test_negative_zero_is_written_as_zero():
     _, axes = show_arrays(np.array([[-0.0, 1.0]]))
     assert axes[0].texts[0].get_text() == "0"

@@ -48,6 +48,8 @@ def test_window_step_draws_the_window_its_products_and_the_partial_output(step):
     assert xy == (j - 0.5, i - 0.5)
     written = {t.get_text() for t in ax_x.texts}
     assert {f"×{k:g}" for k in K.ravel()} <= written
+    # the values inside the grids are not measured by the layout (see plot._annotate)
+    assert not any(t.get_in_layout() for ax in (ax_x, ax_p, ax_y) for t in ax.texts)
     # the scales do not jump from step to step: the output's is that of the whole output
     assert ax_y.images[0].get_clim() == (0.0, 43.0)
 
@@ -87,6 +89,10 @@ def test_descent_draws_the_path_its_losses_and_the_limit(lr):
                                sorted(abs(1 - lr * np.array([12.0, 60.0]))))
     assert any("1/30" in text.get_text() for text in ax_f.texts)
     assert ax_l.get_title() == ("stable" if lr < 1 / 30 else "unstable")
+    losses = ax_l.lines[0].get_ydata()
+    decades = np.log10(losses.max() / losses.min())  # 2.3, 4.7 and 0.6
+    minor = ax_l.yaxis.get_minor_locator()()
+    assert (len(minor) == 0) == (decades > widgets.MANY_DECADES), (decades, minor)
 
 
 @pytest.mark.parametrize("kernel_size, padding, strides", [(3, 0, 1), (3, 1, 1), (3, 1, 2),
