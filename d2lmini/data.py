@@ -6,7 +6,6 @@ The images are float (H, W) arrays, 1 for white and 0 for black. NumPy only at i
 that ships inside d2lmini (``digits.csv.gz``). Used in notebooks 02-04, 06 and 08.
 """
 import gzip
-import importlib.resources
 import operator
 
 import numpy as np
@@ -172,6 +171,8 @@ def _digits_file():
     https://doi.org/10.24432/C50P49, under CC BY 4.0
     (https://creativecommons.org/licenses/by/4.0/).
     """
+    import importlib.resources  # here, not at the top: it costs `import d2lmini` ~15 ms
+
     return importlib.resources.files(__package__) / "digits.csv.gz"
 
 

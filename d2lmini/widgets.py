@@ -69,9 +69,9 @@ def _grid(ax, array, cmap, limits, fmt=None):
             if np.isfinite(value):
                 red, green, blue, _ = image.cmap(image.norm(value))
                 light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
-                ax.text(j, i, fmt.format(value + 0.0), ha="center", va="center",  # inside the
-                        color="black" if light else "white", fontsize="small",  # Axes: the layout
-                        in_layout=False)  # need not measure it (see plot._annotate)
+                # inside the Axes: the layout need not measure it (see plot._annotate)
+                ax.text(j, i, fmt.format(value + 0.0), ha="center", va="center",
+                        color="black" if light else "white", fontsize="small", in_layout=False)
     return image
 
 
@@ -467,7 +467,7 @@ def draw_descent(A, y, start, lr, num_steps, k0_values, k1_values, axes=None, sc
     ax_l.xaxis.set_major_locator(MaxNLocator(integer=True))
     shown = losses[np.isfinite(losses) & (losses > 0)]
     if shown.size and np.log10(shown.max() / shown.min()) > MANY_DECADES:
-        ax_l.yaxis.set_minor_locator(NullLocator())  # every decade labelled; eight ticks each cost
+        ax_l.yaxis.set_minor_locator(NullLocator())  # no minor ticks: they crowd, and cost
     ax_l.set(xlabel="step", ylabel="loss")
     ax_l.set_title("stable" if lr < limit else "unstable", fontsize="medium")
 

@@ -41,6 +41,15 @@ def test_imports_found_in_functions_and_importlib_calls():
     assert lite.imported_modules(source, "x") == {"numpy", "matplotlib", "sklearn", "joblib"}
 
 
+def test_the_site_needs_neither_scikit_learn_nor_scipy():
+    """The digits ship inside d2lmini: the browser loads no scikit-learn (nor SciPy) for them."""
+    notebooks = [(path, nbformat.read(path, as_version=4))
+                 for path in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    modules = lite.needed_modules(notebooks)
+    assert {"numpy", "matplotlib", "d2lmini"} <= modules.keys()
+    assert not {"sklearn", "scipy"} & modules.keys(), modules
+
+
 def test_magics_are_not_python():
     assert lite.imported_modules(lite.code_of("%pip install -q d2lmini\nimport numpy"), "x") \
         == {"numpy"}

@@ -54,6 +54,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -191,7 +192,7 @@ def imported_modules(source, where):
         tree = ast.parse(source)
     except SyntaxError as error:
         raise BuildError(f"{where}: cannot parse: {error}") from None
-    names = set(named_in_calls(tree, ("import_module", "files", "find_spec")))
+    names = set(named_in_calls(tree, ("import_module", "files")))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
@@ -202,7 +203,7 @@ def imported_modules(source, where):
 
 def named_in_calls(tree, functions):
     """Top-level module names passed as a literal first argument to calls of `functions`
-    (by name or as an attribute: `find_spec("x")`, `importlib.import_module("x.y")`)."""
+    (by name or as an attribute: `files("x")`, `importlib.import_module("x.y")`)."""
     for call in ast.walk(tree):
         if (isinstance(call, ast.Call) and call.args
                 and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
@@ -378,11 +379,20 @@ def write_contents(paths, contents):
 
 
 def d2lmini_wheel(folder):
-    """Build the d2lmini wheel from this checkout into `folder`; return its path."""
+    """Build the d2lmini wheel from this checkout into `folder`; return its path. It is built
+    from a copy of the package's sources: setuptools would reuse whatever an earlier build
+    left in build/lib, such as a module deleted since."""
     if folder.exists():
         shutil.rmtree(folder)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(folder), str(ROOT)], check=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch)
+        shutil.copytree(ROOT / "d2lmini", source / "d2lmini",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / name, source / name)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                        "--no-build-isolation", "-q", "-w", str(folder), str(source)],
+                       check=True)
     return next(folder.glob("d2lmini-*.whl"))
 
 

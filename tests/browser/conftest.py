@@ -101,20 +101,26 @@ def test_site(tmp_path_factory):
     return TEST_SITE
 
 
+def time_rows():
+    """{notebook: {"start": s, "run": s, "cells": [[cell number, cell id, s], ...]}}, in the
+    order run (the cell numbers count from 1 in the browser's copy, its install cell too)."""
+    rows = {}
+    for path, what, seconds in TIMES:
+        rows.setdefault(path, {})[what] = seconds
+    return rows
+
+
 def time_table():
     """The browser timings as a table: one row per notebook, then the training step."""
-    rows, order = {}, []
-    for path, what, seconds in TIMES:
-        if path not in rows:
-            order.append(path)
-        rows.setdefault(path, {})[what] = seconds
-    lines = [f"{'notebook':<44} {'kernel start':>12} {'run':>8}   slowest cells (index: s)"
+    rows = time_rows()
+    order = list(rows)
+    lines = [f"{'notebook':<44} {'kernel start':>12} {'run':>8}   slowest cells (cell: s)"
              ] if order else []
     for path in order:
         start, run = rows[path].get("start"), rows[path].get("run")
-        slowest = sorted(rows[path].get("cells", []), key=lambda cell: -cell[1])[:3]
-        cells = ", ".join(f"{index}: {seconds:.1f}" for index, seconds in slowest)
-        lines.append(f"{path:<44} {start:>10.1f} s {run:>6.1f} s   {cells}")
+        slowest = sorted(rows[path].get("cells", []), key=lambda cell: -cell[2])[:3]
+        cells = ", ".join(f"{number}: {seconds:.1f}" for number, _, seconds in slowest)
+        lines.append(f"{path:<44} {start:>10.1f} s {run:>6.1f} s   {cells}".rstrip())
     if len(order) > 1:
         lines.append(f"{'total':<44} {sum(r.get('start', 0) for r in rows.values()):>10.1f} s "
                      f"{sum(r.get('run', 0) for r in rows.values()):>6.1f} s")
@@ -133,7 +139,7 @@ def pytest_terminal_summary(terminalreporter):
         table = time_table()
         BUILD.mkdir(exist_ok=True)
         (BUILD / "browser-times.txt").write_text(table)
-        (BUILD / "browser-times.json").write_text(json.dumps(TIMES, indent=1))
+        (BUILD / "browser-times.json").write_text(json.dumps(time_rows(), indent=1))
         terminalreporter.write_sep("-", "time in the browser (build/browser-times.txt, "
                                        "every cell in .json)")
         for line in table.splitlines():

@@ -69,13 +69,14 @@ const [path, done] = [arguments[0], arguments[arguments.length - 1]];
   await app.commands.execute('notebook:clear-all-cell-outputs');
   // One cell at a time, as a learner pressing Shift+Enter from the top.
   const notebook = widget.content;
-  const cells = [];  // [index, seconds] of each code cell, to say where the time goes
+  // [cell number (from 1, as problems_of counts), id, seconds] of each code cell run
+  const cells = [];
   for (let i = 0; i < notebook.widgets.length; i++) {
     notebook.activeCellIndex = i;
     if (notebook.widgets[i].model.type === 'code') {
       const started = performance.now();
       await app.commands.execute('notebook:run-cell');
-      cells.push([i, (performance.now() - started) / 1000]);
+      cells.push([i + 1, notebook.widgets[i].model.id, (performance.now() - started) / 1000]);
     }
   }
   const t2 = performance.now();

@@ -45,6 +45,7 @@ def test_widgets_move_their_figures(driver, served, test_site):
     result = run_in_browser(driver, site_url(served), "notebooks/widgets.ipynb")
     TIMES.append(("lite-tests: notebooks/widgets.ipynb", "start", result["start"]))
     TIMES.append(("lite-tests: notebooks/widgets.ipynb", "run", result["run"]))
+    TIMES.append(("lite-tests: notebooks/widgets.ipynb", "cells", result["cells"]))
     problems = errors_of(result["notebook"])
     problems += [f"on opening: {line!r}" for line in display_errors(result["opened"])]
     found, boxes, checked = widget_problems(driver, "widgets.ipynb")
