@@ -442,16 +442,23 @@ def test_conv2d_batches_split_into_chunks_agree(monkeypatch):
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
 
 
+def fresh_work_arrays(monkeypatch, keep_from):
+    """conv2d's work arrays for this test only: none made yet, and a layout keeping its own
+    from a column matrix of ``keep_from`` bytes (0: every layout; else the small ones share)."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
+    monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
+    monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
+
+
 @pytest.mark.parametrize("keep_from", [0, 1 << 30], ids=["own-buffers", "shared-scratch"])
 def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch, keep_from):
     """Alternating geometries and dtypes, more of them than buffers are kept: every result is the
     loop's, including after a buffer was dropped and made again, and with the small layouts'
     shared scratch arrays, which grow and serve shapes of every size in turn."""
     from d2lmini import im2col
-    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
+    fresh_work_arrays(monkeypatch, keep_from=keep_from)
     monkeypatch.setattr(im2col, "_KEPT_BYTES", 4096)
-    monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
-    monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
     rng = np.random.default_rng(7)
     cases = [((2, 1, 8, 8), (3, 1, 3, 3), 1, 0), ((1, 2, 9, 7), (2, 2, 2, 3), 2, 1),
              ((3, 2, 6, 6), (4, 2, 5, 5), 1, 2), ((2, 3, 5, 8), (1, 3, 1, 2), (1, 2), (0, 1))]
@@ -477,9 +484,7 @@ def test_results_are_not_the_kept_buffers(monkeypatch, keep_from):
     """A second call of the same shape leaves the first call's results as they were, whether the
     work buffers are kept between calls or made for each."""
     from d2lmini import im2col
-    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
-    monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
-    monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
+    fresh_work_arrays(monkeypatch, keep_from=keep_from)
     rng = np.random.default_rng(8)
     X1, X2 = rng.normal(size=(2, 2, 6, 6)), rng.normal(size=(2, 2, 6, 6))
     weight, bias = rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
@@ -505,9 +510,7 @@ def test_a_large_work_array_of_a_small_layout_is_kept_not_scratch(monkeypatch):
     output's work array is too large for the shared scratch, so it is kept for its layout,
     counted against ``_KEPT_BYTES`` (and dropped when that is exceeded), never held for good."""
     from d2lmini import im2col
-    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 8192)
-    monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
-    monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
+    fresh_work_arrays(monkeypatch, keep_from=8192)
     rng = np.random.default_rng(13)
     X, weight = rng.normal(size=(1, 1, 16, 16)), rng.normal(size=(64, 1, 1, 1))
     _, ((_, layout),) = im2col._plan(X, (1, 1), (1, 1), (0, 0))
@@ -527,9 +530,7 @@ def test_only_large_chunks_keep_their_buffers(monkeypatch):
     grad_out = rng.normal(size=(4, 5, 9, 9))
     results = {}
     for keep_from in (0, 1 << 30):  # every chunk kept; none
-        monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
-        monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
-        monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
+        fresh_work_arrays(monkeypatch, keep_from=keep_from)
         _, plan = im2col._plan(X, (3, 3), (1, 1), (1, 1))
         assert [layout.kept for _, layout in plan] == [keep_from == 0]
         results[keep_from] = conv2d(X, weight, bias, 1, 1), *conv2d_grad(X, weight, grad_out, 1, 1)

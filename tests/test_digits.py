@@ -1,10 +1,8 @@
 """d2lmini.data.digits: the digits scikit-learn ships, shipped in d2lmini, on a fixed split."""
 import gzip
 import importlib.util
-import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -64,21 +62,3 @@ def test_the_file_holds_scikit_learns_digits():
     theirs = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
     ours = data._digits_file().read_bytes()
     assert gzip.decompress(ours) == gzip.decompress(theirs.read_bytes())
-
-
-def test_the_wheel_ships_the_digits(tmp_path):
-    """What `pip install d2lmini` (and the browser's site) gets holds the data file. Built from
-    a copy of the sources, so that nothing left in a build/ folder can stand in for it."""
-    root = Path(__file__).resolve().parent.parent
-    source = tmp_path / "source"
-    shutil.copytree(root / "d2lmini", source / "d2lmini",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(root / name, source / name)
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                            "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
-                           capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    [wheel] = tmp_path.glob("d2lmini-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
-        assert archive.read("d2lmini/digits.csv.gz") == data._digits_file().read_bytes()

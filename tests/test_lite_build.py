@@ -50,6 +50,16 @@ def test_the_site_needs_neither_scikit_learn_nor_scipy():
     assert not {"sklearn", "scipy"} & modules.keys(), modules
 
 
+def test_the_wheel_ships_the_digits(tmp_path):
+    """What `pip install d2lmini` (and the browser's site) gets holds the data file of
+    data.digits. d2lmini_wheel builds from a copy of the sources, so that nothing left in a
+    build/ folder can stand in for it."""
+    from d2lmini import data
+    wheel = lite.d2lmini_wheel(tmp_path / "wheel")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("d2lmini/digits.csv.gz") == data._digits_file().read_bytes()
+
+
 def test_magics_are_not_python():
     assert lite.imported_modules(lite.code_of("%pip install -q d2lmini\nimport numpy"), "x") \
         == {"numpy"}
