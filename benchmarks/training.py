@@ -1,5 +1,7 @@
 """A whole LeNet training step: d2lmini against PyTorch CPU and against the NumPy layers of
 *Deep Learning from Scratch* (``benchmarks/dlfs.py``); its peak memory; the machine's matmul peak.
+And the same step on d2lmini's kernels alone (``Kernels``): what the layers, the tape and the
+checks add to the kernels' own time.
 
 The network is notebook 08's (two 3x3 convolutions with ReLU and 2x2 max pooling, three dense
 layers), the batch 64 of ``d2lmini.data.digits()``; one step is forward, softmax cross-entropy,
@@ -13,7 +15,7 @@ import tracemalloc
 import numpy as np
 
 import d2lmini
-from d2lmini import autograd, data, im2col, init, nn
+from d2lmini import autograd, data, im2col, init, nn, pool
 
 from . import dlfs
 
@@ -162,6 +164,81 @@ class Peer:
                 for i in range(1, 6)]
 
 
+class Kernels:
+    """The same step on the kernels d2lmini's layers call (``im2col``'s conv2d, ``pool``'s
+    taps, the matrix products of ``Dense``), called directly: no layer, tape or check.
+
+    Not a way to train (it knows this one network only); it measures what the layer path (the
+    layers' checks, the tape, ``Trainer.step``) adds to the kernels' own time.
+    """
+
+    def __init__(self, X, y, weights):
+        self.X, self.y = X, y
+        self.params = [a.copy() for pair in weights for a in pair]  # w1, b1, ..., w5, b5
+
+    @staticmethod
+    def _relu(a):
+        """ReLU over a, in place; returns where a was positive (the gradient's mask)."""
+        positive = a > 0
+        np.maximum(a, 0, out=a)
+        return positive
+
+    @staticmethod
+    def _max_pool(x):
+        """2x2 max pooling of x (N, C, H, W), and where each window's first maximum is."""
+        out_hw = (x.shape[2] // 2, x.shape[3] // 2)
+        taps = pool._stacked_taps(x, (2, 2), (2, 2), out_hw)  # (4, N, C, H/2, W/2)
+        Y = taps.max(axis=0)
+        return Y, pool._first_maxima(taps, Y, x.shape, (2, 2), (2, 2), (0, 0), out_hw)
+
+    @staticmethod
+    def _max_pool_grad(grad, firsts, shape):
+        """The gradient of ``_max_pool``: each window's at its first maximum, zero elsewhere."""
+        grad_x = np.zeros(shape, grad.dtype)
+        for target, share in zip(pool._taps(grad_x, (2, 2), (2, 2), grad.shape[2:]),
+                                 grad * firsts):
+            np.add(share, 0.0, out=target)  # the windows are disjoint: written, not added
+        return grad_x
+
+    def step(self):
+        w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = self.params
+        n, one = len(self.y), (1, 1)
+        h1 = im2col.conv2d_forward(self.X, w1, b1, one, one)  # (64, 6, 8, 8)
+        m1 = self._relu(h1)
+        p1, f1 = self._max_pool(h1)  # (64, 6, 4, 4)
+        h2 = im2col.conv2d_forward(p1, w2, b2, one, one)  # (64, 16, 4, 4)
+        m2 = self._relu(h2)
+        p2, f2 = self._max_pool(h2)  # (64, 16, 2, 2)
+        a0 = p2.reshape(n, -1)  # (64, 64)
+        a1 = a0 @ w3.T
+        a1 += b3
+        m3 = self._relu(a1)  # (64, 120)
+        a2 = a1 @ w4.T
+        a2 += b4
+        m4 = self._relu(a2)  # (64, 84)
+        z = a2 @ w5.T
+        z += b5  # (64, 10)
+        z -= z.max(axis=1, keepdims=True)
+        softmax = np.exp(z)
+        softmax /= softmax.sum(axis=1, keepdims=True)
+        g = softmax  # the gradient of the mean cross-entropy with respect to z
+        g[np.arange(n), self.y] -= 1
+        g /= n
+        grads = [None] * 10
+        grads[8], grads[9], g = g.T @ a2, g.sum(axis=0), (g @ w5) * m4
+        grads[6], grads[7], g = g.T @ a1, g.sum(axis=0), (g @ w4) * m3
+        grads[4], grads[5], g = g.T @ a0, g.sum(axis=0), (g @ w3).reshape(p2.shape)
+        g = self._max_pool_grad(g, f2, h2.shape) * m2
+        g, grads[2], grads[3] = im2col.conv2d_backward(p1, w2, g, one, one)
+        g = self._max_pool_grad(g, f1, h1.shape) * m1
+        _, grads[0], grads[1] = im2col.conv2d_backward(self.X, w1, g, one, one, need_x=False)
+        for param, grad in zip(self.params, grads):
+            param -= LR * grad
+
+    def weights(self):
+        return list(zip(self.params[0::2], self.params[1::2]))
+
+
 def check_same_step(ours, others):
     """After one step from the same weights, every network holds the same weights (to float32
     rounding): the benchmark compares the same computation."""
@@ -230,6 +307,7 @@ def lenet_step(quick=False):
     except ImportError:
         print("(PyTorch not installed: `pip install torch==2.13.0` adds it to this table)")
     others["peer"] = Peer(X, y, start)
+    others["kernels"] = Kernels(X, y, start)
     check_same_step(ours, others)
     names = ["ours", "ours float64", *others]
     funcs = [ours.step, ours64.step, *(o.step for o in others.values())]
@@ -242,14 +320,19 @@ def lenet_step(quick=False):
     if "torch" in times:
         rows.append((f"PyTorch CPU float32 ({torch_threads} threads)", times["torch"]))
     rows.append(("Deep Learning from Scratch layers", times["peer"]))
+    rows.append(("d2lmini's kernels alone", times["kernels"]))
     for label, ms in rows:
         print(f"{label:>34} {ms:>7.3f} {times['ours'] / ms:>9.2f}x")
     result = {"ours_ms": times["ours"], "ours64_ms": times["ours float64"],
-              "torch_ms": times.get("torch"), "peer_ms": times["peer"]}
+              "torch_ms": times.get("torch"), "peer_ms": times["peer"],
+              "kernels_ms": times["kernels"]}
     if "torch" in times:
         print(f"\nours / PyTorch: {times['ours'] / times['torch']:.2f}x (target <= 2.0)")
     print(f"the Deep Learning from Scratch step / ours: {times['peer'] / times['ours']:.1f}x "
-          "(target >= 3)\n")
+          "(target >= 3)")
+    print(f"ours / the kernels alone: {times['ours'] / times['kernels']:.2f}x (what the layers, "
+          f"the tape and the checks add); the Deep Learning from Scratch step / the kernels "
+          f"alone: {times['peer'] / times['kernels']:.1f}x\n")
     return result
 
 

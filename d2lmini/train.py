@@ -151,13 +151,15 @@ class Trainer:
                 g += self._wd * value
             if self._momentum:
                 v = self._momentum * self._velocity.get(id(param), 0.0) - self._lr * g
-                updates.append((param, value + v, v))
+                updates.append((param, None, v))
             else:
                 g *= self._lr
-                updates.append((param, np.subtract(value, g, out=g), None))  # value - lr * g
-        for param, new_value, v in updates:  # nothing below can fail
-            param._data[...] = new_value
-            if v is not None:
+                updates.append((param, g, None))
+        for param, g, v in updates:  # nothing below can fail
+            if v is None:
+                param._data -= g  # value - lr * g
+            else:
+                param._data += v
                 self._velocity[id(param)] = v
 
 

@@ -14,7 +14,7 @@ def fake_results(conv=None, unset=True, torch=True):
     def part(scale):
         return {"peaks": {"float32": 450.0 * scale, "float64": 206.0 * scale},
                 "training": {"ours_ms": 2.0 * scale, "ours64_ms": 2.5, "peer_ms": 8.0,
-                             "torch_ms": 1.25 if torch else None},
+                             "torch_ms": 1.25 if torch else None, "kernels_ms": 1.6 * scale},
                 "conv": conv}
     settings = {"set": part(1.0)}
     if unset:
@@ -46,6 +46,8 @@ def test_table_has_a_column_per_blas_setting_with_the_ratios():
     assert step[0] == "2.00 / 1.25 ms = 1.60x" and step[1] == "1.00 / 1.25 ms = 0.80x"
     peer = next(v for k, v in table.items() if "Deep Learning from Scratch" in k)
     assert peer[0] == "8.00 / 2.00 ms = 4.0x" and peer[1] == "8.00 / 1.00 ms = 8.0x"
+    kernels = next(v for k, v in table.items() if "kernels alone" in k)
+    assert kernels[0] == "2.00 / 1.60 ms = 1.25x; 5.0x" and kernels[1] == "1.00 / 0.80 ms = 1.25x; 10.0x"
     peak = next(v for k, v in table.items() if k.startswith("`np.matmul` peak"))
     assert peak[:2] == ["450 / 206 GFLOP/s", "225 / 103 GFLOP/s"]
     memory = next(v for k, v in table.items() if k.startswith("peak memory"))
@@ -170,6 +172,18 @@ def test_the_peer_computes_the_same_training_step():
     peer.network.params["W1"][0, 0, 0, 0] += 1.0
     with pytest.raises(AssertionError, match="layer 0"):
         training.check_same_step(ours, {"peer": peer})
+
+
+def test_the_kernels_alone_compute_the_same_training_step():
+    """The step on d2lmini's kernels, without layers or tape, is the layers' step: the ratio
+    between the two is the layer path's own cost, nothing else."""
+    X, y = training.batch()
+    ours = training.Ours(X, y)
+    kernels = training.Kernels(X, y, ours.weights())
+    training.check_same_step(ours, {"kernels": kernels})
+    kernels.params[9][0] += 1.0  # the last layer's bias: its gradient reaches every layer
+    with pytest.raises(AssertionError, match="kernels's step differs from d2lmini's"):
+        training.check_same_step(ours, {"kernels": kernels})
 
 
 def test_held_bytes_counts_the_column_matrices():
