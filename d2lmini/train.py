@@ -132,8 +132,9 @@ class Trainer:
     def step(self, batch_size):
         """Make one update of every parameter, with gradients divided by ``batch_size``.
 
-        Everything is checked and every new value computed before any parameter is written,
-        so a step that fails leaves all parameters (and the momentum) as they were.
+        Everything is checked and every update (``learning_rate * g``, or the momentum's new
+        velocity) computed before any parameter is written, so a step that fails leaves all
+        parameters (and the momentum) as they were.
 
         Raises:
             TypeError, ValueError: ``batch_size`` is not a positive number.
@@ -157,7 +158,7 @@ class Trainer:
                 updates.append((param, g, None))
         for param, g, v in updates:  # nothing below can fail
             if v is None:
-                param._data -= g  # value - lr * g
+                param._data -= g  # value - learning_rate * (grad / batch_size)
             else:
                 param._data += v
                 self._velocity[id(param)] = v

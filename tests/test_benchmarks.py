@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import d2lmini
+from d2lmini import autograd
 from benchmarks import readme, training
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -14,7 +15,7 @@ def fake_results(conv=None, unset=True, torch=True):
     def part(scale):
         return {"peaks": {"float32": 450.0 * scale, "float64": 206.0 * scale},
                 "training": {"ours_ms": 2.0 * scale, "ours64_ms": 2.5, "peer_ms": 8.0,
-                             "torch_ms": 1.25 if torch else None, "kernels_ms": 1.6 * scale},
+                             "torch_ms": 1.25 if torch else None, "direct_ms": 1.6 * scale},
                 "conv": conv}
     settings = {"set": part(1.0)}
     if unset:
@@ -46,8 +47,9 @@ def test_table_has_a_column_per_blas_setting_with_the_ratios():
     assert step[0] == "2.00 / 1.25 ms = 1.60x" and step[1] == "1.00 / 1.25 ms = 0.80x"
     peer = next(v for k, v in table.items() if "Deep Learning from Scratch" in k)
     assert peer[0] == "8.00 / 2.00 ms = 4.0x" and peer[1] == "8.00 / 1.00 ms = 8.0x"
-    kernels = next(v for k, v in table.items() if "kernels alone" in k)
-    assert kernels[0] == "2.00 / 1.60 ms = 1.25x; 5.0x" and kernels[1] == "1.00 / 0.80 ms = 1.25x; 10.0x"
+    direct = next(v for k, v in table.items() if "directly" in k)
+    assert direct[0] == "2.00 / 1.60 ms = 1.25x (Deep Learning from Scratch / the direct calls: 5.0x)"
+    assert direct[1] == "1.00 / 0.80 ms = 1.25x (Deep Learning from Scratch / the direct calls: 10.0x)"
     peak = next(v for k, v in table.items() if k.startswith("`np.matmul` peak"))
     assert peak[:2] == ["450 / 206 GFLOP/s", "225 / 103 GFLOP/s"]
     memory = next(v for k, v in table.items() if k.startswith("peak memory"))
@@ -174,16 +176,31 @@ def test_the_peer_computes_the_same_training_step():
         training.check_same_step(ours, {"peer": peer})
 
 
-def test_the_kernels_alone_compute_the_same_training_step():
-    """The step on d2lmini's kernels, without layers or tape, is the layers' step: the ratio
-    between the two is the layer path's own cost, nothing else."""
+def test_the_direct_calls_compute_the_same_training_step():
+    """The step on d2lmini's functions called directly, without layers or tape, is the layers'
+    step, loss included: the ratio between the two is the layer path's own cost, nothing else."""
     X, y = training.batch()
     ours = training.Ours(X, y)
-    kernels = training.Kernels(X, y, ours.weights())
-    training.check_same_step(ours, {"kernels": kernels})
-    kernels.params[9][0] += 1.0  # the last layer's bias: its gradient reaches every layer
-    with pytest.raises(AssertionError, match="kernels's step differs from d2lmini's"):
-        training.check_same_step(ours, {"kernels": kernels})
+    direct = training.Direct(X, y, ours.weights())
+    with autograd.record():
+        loss = ours.loss(ours.net(X), y).data.mean()
+    np.testing.assert_allclose(direct.step(), loss, rtol=1e-6)
+    ours.step()
+    training.check_same_step(ours, {"direct": direct})  # the second step of each
+    direct.params[9][0] += 1.0  # the last layer's bias
+    with pytest.raises(AssertionError, match="direct's step differs from d2lmini's"):
+        training.check_same_step(ours, {"direct": direct})
+
+
+def test_the_check_compares_the_updates_not_the_weights(monkeypatch):
+    """A learning rate 0.02% too large moves a weight by at most about 1e-5 more: inside a
+    tolerance relative to the weights (up to 0.3), not to the updates (a few hundredths)."""
+    X, y = training.batch()
+    ours = training.Ours(X, y)
+    direct = training.Direct(X, y, ours.weights())
+    monkeypatch.setattr(training, "LR", training.LR * 1.0002)  # the direct step reads it
+    with pytest.raises(AssertionError, match="direct's step differs"):
+        training.check_same_step(ours, {"direct": direct})
 
 
 def test_held_bytes_counts_the_column_matrices():

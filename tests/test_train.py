@@ -53,6 +53,29 @@ def test_step_with_momentum_and_weight_decay():
         np.testing.assert_allclose(w.data(), value, rtol=1e-5)
 
 
+@pytest.mark.parametrize("options", [{}, {"momentum": 0.9, "wd": 0.01}], ids=["sgd", "momentum"])
+def test_a_step_is_the_formula_to_the_last_bit(options):
+    """The update in float32, in the order the formula reads: ``w - lr * (grad / batch_size)``,
+    with weight decay and momentum ``v = momentum * v - lr * (grad / batch_size + wd * w)``,
+    ``w + v``; bit for bit, so that the stored outputs of the notebooks' training runs stay."""
+    layer = dense()
+    w = layer.weight
+    lr = 0.1
+    trainer = Trainer([w], "sgd", {"learning_rate": lr, **options})
+    v = None
+    for _ in range(3):
+        backward_once(layer)
+        value, g = w.data().copy(), w.grad() / 4
+        if options:
+            g += 0.01 * value
+            v = 0.9 * (0.0 if v is None else v) - lr * g
+            expected = value + v
+        else:
+            expected = value - lr * g
+        trainer.step(4)
+        np.testing.assert_array_equal(w.data(), expected)
+
+
 def test_step_keeps_the_dtype_and_the_array():
     layer = dense()
     array = layer.weight.data()
