@@ -10,8 +10,8 @@ The results are a dict; every part is optional (a part not measured gives no row
 - ``"settings"``: ``{"set": part, "unset": part}`` (``"unset"`` only when some variable was
   set, so that the second run differs), each part a dict with ``"peaks"``
   (``{"float32": GFLOP/s, "float64": ...}``), ``"training"`` (``ours_ms``, ``ours64_ms``,
-  ``torch_ms`` (None without PyTorch), ``peer_ms``, ``direct_ms``) and ``"conv"``: what ``against_torch``
-  returns, a list of ``{"case", "dtype", "grads", "ours_ms", "torch_ms", "previous_ms"}``
+  ``torch_ms`` (None without PyTorch), ``peer_ms``, ``direct_ms``) and ``"conv"``: what
+  ``against_torch`` returns, a list of ``{"case", "dtype", "grads", "ours_ms", "torch_ms", "previous_ms"}``
   (``previous_ms`` optional: the previous conv2d's time) or None;
 - ``"loop"``: ``{"size": 256, "speedup": x}``; ``"scipy"``: a list of
   ``{"dtype", "size", "kernel", "ratio"}`` (SciPy's time / ours);

@@ -152,16 +152,16 @@ class Trainer:
                 g += self._wd * value
             if self._momentum:
                 v = self._momentum * self._velocity.get(id(param), 0.0) - self._lr * g
-                updates.append((param, None, v))
+                updates.append((param, v))  # the new velocity, added to the value
             else:
                 g *= self._lr
-                updates.append((param, g, None))
-        for param, g, v in updates:  # nothing below can fail
-            if v is None:
-                param._data -= g  # value - learning_rate * (grad / batch_size)
+                updates.append((param, g))  # subtracted from the value
+        for param, delta in updates:  # nothing below can fail
+            if self._momentum:
+                param._data += delta
+                self._velocity[id(param)] = delta
             else:
-                param._data += v
-                self._velocity[id(param)] = v
+                param._data -= delta  # value - learning_rate * (grad / batch_size)
 
 
 # --------------------------------------------------------------------- minibatches
