@@ -254,10 +254,10 @@ def conv2d(X, weight, bias=None, strides=1, padding=0):
 
     Vectorized by im2col: every (C_in, kh, kw) window of the padded input becomes one column
     of a matrix, and one matrix product with the weights, seen as a (C_out, C_in*kh*kw)
-    matrix, gives every output value at once. How the column matrix is built fast (a kernel
-    tap is a shift of the flattened padded image; a stride splits it into phases; the bias is
-    a row of ones) is in :mod:`d2lmini.im2col`; :func:`conv2d_naive` is the loop it is checked
-    against.
+    matrix, gives every output value at once. How the column matrix is built fast (on wide
+    images a kernel tap is a shift of the flattened padded image and a stride splits it into
+    phases; small images are worked with the batch as the last axis; the bias is a row of
+    ones) is in :mod:`d2lmini.im2col`; :func:`conv2d_naive` is the loop it is checked against.
 
     Args:
         X: input, shape (N, C_in, H, W).

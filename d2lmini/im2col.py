@@ -1,4 +1,4 @@
-"""The matrix products behind ``d2lmini.conv2d``: im2col and col2im on a flattened padded image.
+"""The matrix products behind ``d2lmini.conv2d``: im2col and col2im, in two layouts.
 
 ``conv2d`` is one matrix product once every window of the input is a column of a matrix
 (im2col): ``Y = weight @ cols`` with the weight seen as (C_out, C_in*kh*kw). Its gradients are
@@ -6,9 +6,15 @@ two more products, ``dL/dweight = dL/dY @ cols.T`` and ``cols_grad = weight.T @ 
 col2im adds ``cols_grad`` back onto the windows. This module builds those matrices fast, in
 pure NumPy; :mod:`d2lmini.conv` holds the loops they are checked against.
 
-The tricks, each explained where it is used:
+NumPy copies a strided view one row at a time, and pays for each row as much as for a few
+dozen values: what makes a copy fast is long rows. Two layouts of a chunk of images give
+them, one for wide images and one for small ones; each is a class that builds the column
+matrix (``im2col``), writes the output from the product, sets out the output gradient, and
+adds the columns' gradient back onto the image (``col2im``). The tricks, each explained where
+it is used:
 
-1. Flatten each padded channel into one long row. Output pixel (i, j) reads input (i + a, j + b)
+1. The flat grid (``_Grid``), for images more than ``_BATCH_LAST_UP_TO`` outputs wide.
+   Flatten each padded channel into one long row. Output pixel (i, j) reads input (i + a, j + b)
    under kernel tap (a, b): on the flat row that is the position of (i, j) shifted by
    ``a * width + b``. So the whole im2col is kh*kw copies of long rows (one per tap, all made
    by one NumPy copy from a view whose axes step through the taps), and col2im kh*kw
@@ -33,10 +39,18 @@ The tricks, each explained where it is used:
    BLAS's threads and the copies one core. Each chunk's result has its own place, so a result
    never depends on which thread computed which chunk; it can differ in the last bits from an
    unshared call, whose products the BLAS splits between its threads.
+8. Batch last (``_BatchLast``), for small images (LeNet's 8 x 8 digits and their 4 x 4
+   maps). On the grid every row is as short as an image is wide, 8 values or fewer, so each
+   copy is mostly cost per row. With the batch as the last axis, (C, H, W, n), tap (a, b)
+   reads the strided view ``padded[:, a:a + H_out, b:b + W_out, :]``, whose rows hold
+   W_out * n values: im2col is one copy of a view of every tap, col2im kh*kw additions, and
+   every column is an output (nothing discarded). The price is moving the chunk in and out
+   of that layout value by value, which costs more than it saves on wide images.
 
-Gradients must not see the discarded positions: the output gradient is zero there, and where
-an input (or a weight) holds inf or NaN, whose product with that zero would be NaN, the
-discarded columns are zeroed too (checked by one sum, so finite inputs pay nothing more).
+On the grid, gradients must not see the discarded positions: the output gradient is zero
+there, and where an input (or a weight) holds inf or NaN, whose product with that zero would be
+NaN, the discarded columns are zeroed too (checked by one sum, so finite inputs pay nothing
+more).
 
 Where the time goes (forward and all three gradients, N=32, C_in=16, C_out=32, 32x32, 3x3,
 on one core; ``make bench`` measures it): about 60% in the three matrix products, the rest in
@@ -58,6 +72,7 @@ __all__ = ["conv2d_forward", "conv2d_backward"]
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
 _KEPT_BYTES = 32 << 20  # kept buffers per thread, at most (the least recently used goes first)
 _KEEP_FROM_BYTES = 1 << 20  # a layout keeps its own buffers if its column matrix is this large
+_BATCH_LAST_UP_TO = 12  # images at most this many outputs wide are worked batch last (trick 8)
 _local = threading.local()  # each thread its own buffers: two threads never share one
 
 
@@ -104,11 +119,39 @@ def _row_length(values, itemsize):
 
 
 class _Layout:
-    """Where each input pixel and each kernel tap sits on the flattened phases of a chunk.
+    """What both layouts share: the sizes of a chunk's column matrix, (K + 1, M) in rows of
+    ``row`` values, and where its work arrays live.
+
+    Subclasses set ``out_hw`` and ``M`` (the columns: one per output position, and on the grid
+    the discarded ones too), then call ``_sizes``.
+    """
+
+    discards = False  # whether some columns are positions that are not outputs
+
+    def _sizes(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
+        self.n, self.C, self.stride, self.pad = n, C, stride, pad
+        self.kernel_hw = kernel_hw
+        self.K = C * kernel_hw[0] * kernel_hw[1]  # rows of the column matrix, then one of ones
+        self.row = _row_length(self.M, np.dtype(dtype).itemsize)
+        self.key = (type(self).__name__, n, C, in_hw, kernel_hw, stride, pad)
+        self.cols_bytes = (self.K + 1) * self.row * np.dtype(dtype).itemsize
+
+    @property
+    def kept(self):
+        """Whether this layout keeps its own work arrays: a column matrix of
+        ``_KEEP_FROM_BYTES`` or more (trick 4)."""
+        return self.cols_bytes >= _KEEP_FROM_BYTES
+
+
+class _Grid(_Layout):
+    """Tricks 1 and 2: where each input pixel and each kernel tap sits on the flattened phases
+    of a chunk.
 
     Each phase of each image is a (Hq, Wq) grid, stored flat; the outputs are computed on
     its first H_out rows, all Wq columns wide: the columns past W_out are the discarded ones.
     """
+
+    discards = True
 
     def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
         (H_in, W_in), (kh, kw), (sh, sw), (ph, pw) = in_hw, kernel_hw, stride, pad
@@ -116,10 +159,10 @@ class _Layout:
         self.out_hw = ((Hp - kh) // sh + 1, (Wp - kw) // sw + 1)
         self.grid = (-(-Hp // sh), -(-Wp // sw))  # (Hq, Wq): one phase, padded to a common size
         Hq, Wq = self.grid
-        self.n, self.C, self.stride = n, C, stride
         self.image = Hq * Wq  # flat length of one image's phase
         self.span = self.out_hw[0] * Wq  # the outputs of one image: H_out rows of the grid
         self.M = n * self.span  # columns of the column matrix
+        self._sizes(n, C, in_hw, kernel_hw, stride, pad, dtype)
         tail = (kh - 1) // sh * Wq + (kw - 1) // sw  # the largest shift reads this far past
         # each phase one flat row: its channels one after another, each ``pitch`` long (the
         # images, then zeros that the shifts read past them); and ``tail`` more at the end,
@@ -132,22 +175,11 @@ class _Layout:
         # the same, a phase at a time: phase (pa, pb) is read by the taps (pa + i*sh, pb + j*sw)
         self.phase_taps = [(pa * sw + pb, slice(pa, kh, sh), slice(pb, kw, sw))
                            for pa in range(min(sh, kh)) for pb in range(min(sw, kw))]
-        self.kernel_hw = (kh, kw)
         # input rows r0, r0 + sh, ... land in phase row pa, from grid row u0 on (same for columns)
         rows = [(pa, (pa - ph) % sh) for pa in range(sh)]
         cols = [(pb, (pb - pw) % sw) for pb in range(sw)]
         self.pieces = [(pa * sw + pb, r0, (r0 + ph) // sh, c0, (c0 + pw) // sw)
                        for pa, r0 in rows if r0 < H_in for pb, c0 in cols if c0 < W_in]
-        self.K = C * kh * kw  # rows of the column matrix, then one row of ones
-        self.row = _row_length(self.M, np.dtype(dtype).itemsize)
-        self.key = (n, C, in_hw, kernel_hw, stride, pad)
-        self.cols_bytes = (self.K + 1) * self.row * np.dtype(dtype).itemsize
-
-    @property
-    def kept(self):
-        """Whether this layout keeps its own work arrays: a column matrix of
-        ``_KEEP_FROM_BYTES`` or more (trick 4)."""
-        return self.cols_bytes >= _KEEP_FROM_BYTES
 
     def channels(self, P, phase, shift=0):
         """The images of each channel in one phase of P, shifted: (C, n, Hq * Wq)."""
@@ -183,16 +215,118 @@ class _Layout:
         """(rows, M) -> (rows, n, H_out, Wq - W_out): the discarded positions."""
         return self.grid_view(flat)[:, :, :, self.out_hw[1]:]
 
+    def phases(self, x):
+        """Scatter a chunk x (n, C, H, W) onto the flat phases of its zero-padded image."""
+        P = _buffer(self, "phases", self.phase_shape, x.dtype)  # (sh*sw, C*pitch + tail)
+        sh, sw = self.stride
+        for phase, r0, u0, c0, v0 in self.pieces:
+            piece = x[:, :, r0::sh, c0::sw].transpose(1, 0, 2, 3)  # (C, n, rows, cols)
+            grid = self.channels(P, phase).reshape(self.C, self.n, *self.grid)
+            grid[:, :, u0:u0 + piece.shape[2], v0:v0 + piece.shape[3]] = piece  # (C, n, Hq, Wq)
+        return P
 
-def _phases(layout, x):
-    """Scatter a chunk x (n, C, H, W) onto the flat phases of its zero-padded image."""
-    P = _buffer(layout, "phases", layout.phase_shape, x.dtype)  # (sh*sw, C*pitch + tail)
-    sh, sw = layout.stride
-    for phase, r0, u0, c0, v0 in layout.pieces:
-        piece = x[:, :, r0::sh, c0::sw].transpose(1, 0, 2, 3)  # (C, n, rows, cols)
-        grid = layout.channels(P, phase).reshape(layout.C, layout.n, *layout.grid)
-        grid[:, :, u0:u0 + piece.shape[2], v0:v0 + piece.shape[3]] = piece  # (C, n, Hq, Wq)
-    return P
+    def im2col(self, x, finite, cols):
+        """Write the columns of x (n, C, H, W) into the first K rows of cols (K + 1, M); with
+        ``finite`` false (x holds inf or NaN), zeros in the discarded columns."""
+        P = self.phases(x)
+        taps = cols[:self.K].reshape(self.C, *self.kernel_hw, self.M)  # (C, kh, kw, M)
+        for phase, a, b in self.phase_taps:  # trick 1: a tap is a shift; one copy per phase
+            rows = taps[:, a, b]  # (C, taps_h, taps_w, M): the rows of the phase's taps
+            rows.reshape(*rows.shape[:3], self.n, self.span)[...] = self.windows(
+                P, phase, rows.shape[1:3])
+        if not finite:  # 0 * inf is NaN: discarded columns must hold finite values for the gradient
+            self.discard_view(cols[:self.K])[...] = 0
+
+    def output(self, out, Y):
+        """Y (n, C_out, H_out, W_out) from the product out (C_out, M)."""
+        Y[...] = self.valid_view(out).transpose(1, 0, 2, 3)
+
+    def output_grad(self, grad, g):
+        """g (C_out, M) from dL/dY (n, C_out, H_out, W_out), zero at the discarded positions."""
+        self.discard_view(g)[...] = 0
+        self.valid_view(g)[...] = grad.transpose(1, 0, 2, 3)
+
+    def col2im(self, base, finite_w, grad_x):
+        """dL/dx (n, C, H, W) into grad_x, from the columns' gradient in base (K, row)."""
+        dtype = grad_x.dtype
+        if not finite_w:  # inf * 0 is NaN: nothing may flow back from a discarded position
+            self.discard_view(base[:, :self.M])[...] = 0
+        taps = base.reshape(self.C, len(self.taps), self.row)  # (C, kh*kw, row)
+        dP = _buffer(self, "phases_grad", self.phase_shape, dtype, zeros=False)  # as the phases
+        dP[...] = 0
+        # each tap's rows are first spread onto whole images, laid out as a phase is (zero past
+        # the output rows and between the channels), then added to the phase as one flat row:
+        # NumPy adds two flat rows several times faster than the (C, n, H_out * Wq) views
+        length = self.C * self.pitch
+        # (1, C * pitch): laid out as phase 0 of a phase buffer, so self.shifted can view it
+        spread = _buffer(self, "spread", (1, length), dtype)
+        images = self.shifted(spread, 0, 0)  # (C, n, H_out * Wq), a view into spread
+        for t, (phase, shift) in enumerate(self.taps):  # col2im: kh*kw shifted additions
+            images[...] = taps[:, t, :self.M].reshape(self.C, self.n, self.span)
+            window = dP[phase, shift:shift + length]  # every channel's images, shifted
+            window += spread[0, :length]
+        sh, sw = self.stride
+        n, C = self.n, self.C
+        for phase, r0, u0, c0, v0 in self.pieces:  # gather the phases back into the image
+            grid = self.channels(dP, phase).reshape(C, n, *self.grid)  # (C, n, Hq, Wq)
+            target = grad_x[:, :, r0::sh, c0::sw]  # (n, C, rows, cols)
+            target[...] = grid[:, :, u0:u0 + target.shape[2],
+                               v0:v0 + target.shape[3]].transpose(1, 0, 2, 3)
+
+
+class _BatchLast(_Layout):
+    """Trick 8: a chunk of small images with the batch as the last axis, zero-padded:
+    (C, Hp, Wp, n). The columns are the outputs in the order (i, j, image), M = H_out*W_out*n."""
+
+    def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
+        (H_in, W_in), (kh, kw), (sh, sw), (ph, pw) = in_hw, kernel_hw, stride, pad
+        self.padded_shape = (C, H_in + 2 * ph, W_in + 2 * pw, n)
+        self.out_hw = ((H_in + 2 * ph - kh) // sh + 1, (W_in + 2 * pw - kw) // sw + 1)
+        self.M = self.out_hw[0] * self.out_hw[1] * n
+        self._sizes(n, C, in_hw, kernel_hw, stride, pad, dtype)
+        self.inside = (slice(ph, ph + H_in), slice(pw, pw + W_in))  # the image in the padding
+
+    def _grid(self, flat):
+        """(rows, M) -> (rows, H_out, W_out, n): a matrix of columns seen as output images."""
+        return flat.reshape(flat.shape[0], *self.out_hw, self.n)
+
+    def tap(self, a, b):
+        """The rows and columns of the padded chunk that kernel tap (a, b) reads."""
+        (H, W), (sh, sw) = self.out_hw, self.stride
+        return slice(a, a + sh * (H - 1) + 1, sh), slice(b, b + sw * (W - 1) + 1, sw)
+
+    def im2col(self, x, finite, cols):
+        """Write the columns of x (n, C, H, W) into the first K rows of cols (K + 1, M)."""
+        padded = _buffer(self, "padded", self.padded_shape, x.dtype)  # (C, Hp, Wp, n), zeros
+        padded[:, self.inside[0], self.inside[1]] = x.transpose(1, 2, 3, 0)  # (C, H, W, n)
+        # every tap's view at once, (C, kh, kw, H_out, W_out, n): ``np.ndarray`` on the padded
+        # chunk's memory (as for the grid's windows), its axes stepping through the taps too
+        s_c, s_h, s_w, s_n = padded.strides
+        (sh, sw), (H, W) = self.stride, self.out_hw
+        windows = np.ndarray((self.C, *self.kernel_hw, H, W, self.n), padded.dtype, padded, 0,
+                             (s_c, s_h, s_w, sh * s_h, sw * s_w, s_n))
+        windows.flags.writeable = False  # read only: its windows overlap
+        cols[:self.K].reshape(windows.shape)[...] = windows
+
+    def output(self, out, Y):
+        """Y (n, C_out, H_out, W_out) from the product out (C_out, M)."""
+        Y[...] = self._grid(out).transpose(3, 0, 1, 2)
+
+    def output_grad(self, grad, g):
+        """g (C_out, M) from dL/dY (n, C_out, H_out, W_out)."""
+        self._grid(g)[...] = grad.transpose(1, 2, 3, 0)
+
+    def col2im(self, base, finite_w, grad_x):
+        """dL/dx (n, C, H, W) into grad_x, from the columns' gradient in base (K, row)."""
+        padded = _buffer(self, "padded_grad", self.padded_shape, grad_x.dtype, zeros=False)
+        padded[...] = 0  # (C, Hp, Wp, n)
+        kh, kw = self.kernel_hw
+        taps = self._grid(base[:, :self.M]).reshape(self.C, kh, kw, *self.out_hw, self.n)
+        for a in range(kh):  # kh*kw additions of long rows
+            for b in range(kw):
+                rows, cols = self.tap(a, b)
+                padded[:, rows, cols] += taps[:, a, b]  # (C, H_out, W_out, n)
+        grad_x[...] = padded[:, self.inside[0], self.inside[1]].transpose(3, 0, 1, 2)
 
 
 def _cols_buffer(layout, dtype):
@@ -202,23 +336,28 @@ def _cols_buffer(layout, dtype):
 
 
 def _out_buffer(layout, C_out, dtype):
-    """The (C_out, M) work matrix of a layout's output on the grid (and of its gradient)."""
+    """The (C_out, M) work matrix of a layout's output (and of its gradient)."""
     return _buffer(layout, "out", (C_out, layout.row), dtype, zeros=False)[:, :layout.M]
 
 
 def _im2col(layout, x, finite, base):
-    """x (n, C, H, W) -> cols (C*kh*kw + 1, M): one column per grid position, then a row of 1s,
-    written into ``base``, the layout's column-matrix buffer (:func:`_cols_buffer`)."""
-    P = _phases(layout, x)
+    """x (n, C, H, W) -> cols (C*kh*kw + 1, M): one column per output position (and, on the
+    grid, per discarded one), then a row of 1s, written into ``base``, the layout's
+    column-matrix buffer (:func:`_cols_buffer`)."""
     cols = base[:, :layout.M]  # (C*kh*kw + 1, M)
-    taps = base[:layout.K].reshape(layout.C, *layout.kernel_hw, layout.row)  # (C, kh, kw, row)
-    for phase, a, b in layout.phase_taps:  # trick 1: a tap is a shift; one copy per phase
-        rows = taps[:, a, b, :layout.M]  # (C, taps_h, taps_w, M): the rows of the phase's taps
-        rows.reshape(*rows.shape[:3], layout.n, layout.span)[...] = layout.windows(
-            P, phase, rows.shape[1:3])
-    if not finite:  # 0 * inf is NaN: discarded columns must hold finite values for the gradient
-        layout.discard_view(cols[:layout.K])[...] = 0
+    layout.im2col(x, finite, cols)
     return cols
+
+
+def _input_grad(layout, w_t, g, finite_w, grad_x, base):
+    """dL/dx of one chunk into grad_x: weight.T @ dL/dY, then col2im (the adjoint of im2col).
+
+    In the column matrix's own buffer ``base``: the weight gradient has read its columns
+    already, and the next im2col writes every one of them again (the ones row is left alone).
+    """
+    base = base[:layout.K]  # (K, row)
+    np.matmul(w_t, g, out=base[:, :layout.M])  # (K, M)
+    layout.col2im(base, finite_w, grad_x)
 
 
 def _chunks(N, per_image, chunk_bytes):
@@ -236,20 +375,23 @@ def _chunks(N, per_image, chunk_bytes):
 def _plan(x, kernel_hw, stride, pad):
     """The chunks of the batch of x and the layout of each: ((H_out, W_out), ((slice, layout),
     ...)), made once per geometry (a training loop asks for the same few again and again)."""
-    return _geometry_plan(x.shape, x.dtype.str, kernel_hw, stride, pad, _CHUNK_BYTES)
+    return _geometry_plan(x.shape, x.dtype.str, kernel_hw, stride, pad, _CHUNK_BYTES,
+                          _BATCH_LAST_UP_TO)
 
 
 @functools.lru_cache(maxsize=64)
-def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes):
+def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, batch_last_up_to):
     N, C, H_in, W_in = shape
-    one = _Layout(1, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
+    W_out = (W_in + 2 * pad[1] - kernel_hw[1]) // stride[1] + 1
+    kind = _BatchLast if W_out <= batch_last_up_to else _Grid  # trick 8, or tricks 1 and 2
+    one = kind(1, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
     per_image = (one.K + 1) * one.M * np.dtype(dtype).itemsize
     layouts = {}
     plan = []
     for part in _chunks(N, per_image, chunk_bytes):
         n = part.stop - part.start
         if n not in layouts:
-            layouts[n] = _Layout(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
+            layouts[n] = kind(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
         plan.append((part, layouts[n]))
     return one.out_hw, tuple(plan)
 
@@ -338,9 +480,8 @@ def conv2d_forward(x, w, b, stride, pad):
     def chunk(part, layout):
         cols = _im2col(layout, x[part], True, _cols_buffer(layout, x.dtype))  # (K + 1, M)
         out = _out_buffer(layout, C_out, x.dtype)
-        np.matmul(wb, cols, out=out)  # (C_out, M): every grid position, the discarded ones too
-        valid = layout.valid_view(out)  # (C_out, n, H_out, W_out)
-        Y[part] = valid.transpose(1, 0, 2, 3)  # (n, C_out, H_out, W_out)
+        np.matmul(wb, cols, out=out)  # (C_out, M): every column, discarded ones too
+        layout.output(out, Y[part])  # (n, C_out, H_out, W_out)
 
     _each_chunk(chunk, plan)
     return Y
@@ -362,16 +503,17 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
         if need_x:
             grad_x[...] = 0
         return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
-    with np.errstate(over="ignore", invalid="ignore"):  # a sum is finite only if every term is
-        finite_x, finite_w = bool(np.isfinite(np.sum(x))), bool(np.isfinite(np.sum(w)))
+    finite_x = finite_w = True  # only discarded columns (the grid's) can make a NaN of inf
+    if plan[0][1].discards:
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum is finite only if every term is
+            finite_x, finite_w = bool(np.isfinite(np.sum(x))), bool(np.isfinite(np.sum(w)))
     w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
 
     def chunk(part, layout):
-        # dL/dY on the grid, zero at the discarded positions, in the buffer that held the
-        # forward pass's output (so a layer keeps one such matrix, not two)
+        # dL/dY as a matrix of columns (on the grid zero at the discarded positions), in the
+        # buffer that held the forward pass's output (so a layer keeps one such matrix, not two)
         g = _out_buffer(layout, C_out, x.dtype)
-        layout.discard_view(g)[...] = 0
-        layout.valid_view(g)[...] = grad[part].transpose(1, 0, 2, 3)
+        layout.output_grad(grad[part], g)
         base = _cols_buffer(layout, x.dtype)
         cols = _im2col(layout, x[part], finite_x, base)  # (K + 1, M)
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
@@ -384,36 +526,3 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
     for chunk_grad in _each_chunk(chunk, plan):  # in the plan's order, always
         grad_wb += chunk_grad
     return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
-
-
-def _input_grad(layout, w_t, g, finite_w, grad_x, base):
-    """dL/dx of one chunk into grad_x: weight.T @ dL/dY, then col2im (the adjoint of im2col)."""
-    dtype = grad_x.dtype
-    # in the column matrix's own buffer ``base``: the weight gradient has read its columns
-    # already, and the next im2col writes every one of them again (the ones row is left alone)
-    base = base[:layout.K]  # (K, row)
-    cols_grad = base[:, :layout.M]
-    np.matmul(w_t, g, out=cols_grad)  # (K, M)
-    if not finite_w:  # inf * 0 is NaN: nothing may flow back from a discarded position
-        layout.discard_view(cols_grad)[...] = 0
-    taps = base.reshape(layout.C, len(layout.taps), layout.row)  # (C, kh*kw, row)
-    dP = _buffer(layout, "phases_grad", layout.phase_shape, dtype, zeros=False)  # as the phases
-    dP[...] = 0
-    # each tap's rows are first spread onto whole images, laid out as a phase is (zero past
-    # the output rows and between the channels), then added to the phase as one flat row:
-    # NumPy adds two flat rows several times faster than the (C, n, H_out * Wq) views
-    length = layout.C * layout.pitch
-    # (1, C * pitch): laid out as phase 0 of a phase buffer, so layout.shifted can view it
-    spread = _buffer(layout, "spread", (1, length), dtype)
-    images = layout.shifted(spread, 0, 0)  # (C, n, H_out * Wq), a view into spread
-    for t, (phase, shift) in enumerate(layout.taps):  # col2im: kh*kw shifted additions
-        images[...] = taps[:, t, :layout.M].reshape(layout.C, layout.n, layout.span)
-        window = dP[phase, shift:shift + length]  # every channel's images, shifted
-        window += spread[0, :length]
-    sh, sw = layout.stride
-    n, C = layout.n, layout.C
-    for phase, r0, u0, c0, v0 in layout.pieces:  # gather the phases back into the image
-        grid = layout.channels(dP, phase).reshape(C, n, *layout.grid)  # (C, n, Hq, Wq)
-        target = grad_x[:, :, r0::sh, c0::sw]  # (n, C, rows, cols)
-        target[...] = grid[:, :, u0:u0 + target.shape[2], v0:v0 + target.shape[3]].transpose(
-            1, 0, 2, 3)

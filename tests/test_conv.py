@@ -214,11 +214,36 @@ def output_shape(X, weight, strides, padding):
             (X.shape[3] + 2 * pw - weight.shape[3]) // sw + 1)
 
 
+# conv2d's two layouts (d2lmini/im2col.py): the widest output worked batch last, to force one
+LAYOUTS = {"grid": -1, "batch last": 1 << 30}
+# the layout's work arrays: the grid's phases, their gradient, cols, out and spread; batch
+# last's padded chunk, its gradient, cols and out
+ROLES = {"grid": 5, "batch last": 4}
+
+
+@contextlib.contextmanager
+def conv_layout(name):
+    """Every conv2d call inside works in the layout ``name`` (a hypothesis test's examples
+    cannot share pytest's monkeypatch)."""
+    from d2lmini import im2col
+    saved = im2col._BATCH_LAST_UP_TO
+    im2col._BATCH_LAST_UP_TO = LAYOUTS[name]
+    try:
+        yield
+    finally:
+        im2col._BATCH_LAST_UP_TO = saved
+
+
+each_layout = pytest.mark.parametrize("layout", list(LAYOUTS))
+
+
+@each_layout
 @FAST
 @given(conv_case())
-def test_conv2d_matches_loop(case):
+def test_conv2d_matches_loop(layout, case):
     X, weight, bias, strides, padding = case
-    Y = conv2d(X, weight, bias, strides, padding)
+    with conv_layout(layout):
+        Y = conv2d(X, weight, bias, strides, padding)
     Y_naive = conv2d_naive(X, weight, bias, strides, padding)
     assert Y.shape == Y_naive.shape == output_shape(X, weight, strides, padding)
     assert Y.dtype == Y_naive.dtype == X.dtype
@@ -337,24 +362,26 @@ def test_conv2d_grad_keeps_float32():
 
 
 # --------------------------------------------------------------------- empty batches and kernel banks
+@each_layout
 @FAST
 @given(n=st.integers(0, 2), c_in=st.integers(1, 2), c_out=st.integers(0, 2),
        size=st.integers(2, 5), k=st.integers(1, 2), stride=st.integers(1, 2),
        pad=st.integers(0, 1), bias=st.booleans(), seed=st.integers(0, 2**16))
-def test_empty_batches_and_banks_agree_with_the_loop(n, c_in, c_out, size, k, stride, pad, bias,
-                                                    seed):
+def test_empty_batches_and_banks_agree_with_the_loop(layout, n, c_in, c_out, size, k, stride, pad,
+                                                    bias, seed):
     """N = 0 or C_out = 0 gives an empty result of the right shape, as the loop (and NumPy's
     matmul) give; the gradients of an empty product are zeros of the operands' shapes."""
     assume(n == 0 or c_out == 0)
     rng = np.random.default_rng(seed)
     X, w = rng.normal(size=(n, c_in, size, size)), rng.normal(size=(c_out, c_in, k, k))
     b = rng.normal(size=c_out) if bias else None
-    fast = conv2d(X, w, b, stride, pad)
+    with conv_layout(layout):
+        fast = conv2d(X, w, b, stride, pad)
+        gx, gw, gb = conv2d_grad(X, w, np.ones(fast.shape), stride, pad)
     loop = conv2d_naive(X, w, b, stride, pad)
     assert fast.shape == loop.shape and fast.size == 0
     h_out = (size + 2 * pad - k) // stride + 1
     assert fast.shape == (n, c_out, h_out, h_out)
-    gx, gw, gb = conv2d_grad(X, w, np.ones(fast.shape), stride, pad)
     assert (gx.shape, gw.shape, gb.shape) == (X.shape, w.shape, (c_out,))
     assert not gx.any() and not gw.any() and not gb.any()
     x, weight = Tensor(X), Tensor(w)
@@ -394,46 +421,73 @@ def assert_grads_close(fast, loop, dtype):
         np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
 
 
+@each_layout
 @FAST
 @given(conv_case(max_size=8, max_batch=3, max_channels=3), st.integers(0, 2**32 - 1))
-def test_conv2d_grad_matches_the_loop_for_every_stride_and_padding(case, seed):
-    """Strides split the image into phases, padding widens the grid: each gradient as the loop."""
+def test_conv2d_grad_matches_the_loop_for_every_stride_and_padding(layout, case, seed):
+    """Strides split the image into phases (grid) or skip rows and columns of the padded chunk
+    (batch last), padding widens both: each gradient as the loop."""
     X, weight, _, strides, padding = case
     grad_out = np.random.default_rng(seed).normal(
         size=output_shape(X, weight, strides, padding)).astype(X.dtype)
-    assert_grads_close(conv2d_grad(X, weight, grad_out, strides, padding),
-                       conv2d_grad_loop(X, weight, grad_out, strides, padding), X.dtype)
+    with conv_layout(layout):
+        fast = conv2d_grad(X, weight, grad_out, strides, padding)
+    assert_grads_close(fast, conv2d_grad_loop(X, weight, grad_out, strides, padding), X.dtype)
 
 
+@each_layout
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("strides, padding, kernel", [
     (1, 0, 3), (2, 1, 3), (3, 2, 2), ((2, 3), (0, 1), 4), (2, 0, 1), (4, 0, 2), ((1, 3), 1, 5)])
-def test_conv2d_and_grad_match_the_loops_on_fixed_cases(dtype, strides, padding, kernel):
+def test_conv2d_and_grad_match_the_loops_on_fixed_cases(layout, dtype, strides, padding, kernel):
     """Kernels smaller than the stride (phases no tap reads), larger, and unequal pairs."""
     rng = np.random.default_rng(5)
     X = rng.normal(size=(3, 2, 11, 9)).astype(dtype)
     weight = rng.normal(size=(4, 2, kernel, kernel)).astype(dtype)
     bias = rng.normal(size=4).astype(dtype)
-    Y = conv2d(X, weight, bias, strides, padding)
+    grad_out = rng.normal(size=output_shape(X, weight, strides, padding)).astype(dtype)
+    with conv_layout(layout):
+        Y = conv2d(X, weight, bias, strides, padding)
+        grads = conv2d_grad(X, weight, grad_out, strides, padding)
     tolerance = 1e-4 if dtype == np.float32 else 1e-11
     np.testing.assert_allclose(Y, conv2d_naive(X, weight, bias, strides, padding),
                                rtol=tolerance, atol=tolerance)
-    grad_out = rng.normal(size=Y.shape).astype(dtype)
-    assert_grads_close(conv2d_grad(X, weight, grad_out, strides, padding),
-                       conv2d_grad_loop(X, weight, grad_out, strides, padding), dtype)
+    assert_grads_close(grads, conv2d_grad_loop(X, weight, grad_out, strides, padding), dtype)
 
 
-def test_conv2d_batches_split_into_chunks_agree(monkeypatch):
+@pytest.mark.parametrize("shape, kernel, padding, expected", [
+    ((64, 1, 8, 8), 3, 1, "_BatchLast"),   # notebook 08's LeNet: 8 x 8 digits
+    ((64, 6, 4, 4), 3, 1, "_BatchLast"),   # and their 4 x 4 maps
+    ((64, 6, 14, 14), 5, 0, "_BatchLast"),  # 10 outputs wide
+    ((64, 1, 28, 28), 5, 2, "_Grid"),       # MNIST's 28 x 28
+    ((1, 1, 6, 8), 2, 0, "_BatchLast"),     # notebook 04's stripes
+    ((1, 1, 66, 56), 3, 0, "_Grid"),        # and its photograph
+])
+def test_small_images_are_worked_batch_last_and_wide_ones_on_the_grid(shape, kernel, padding,
+                                                                       expected):
+    from d2lmini import im2col
+    _, plan = im2col._plan(np.zeros(shape, np.float32), (kernel, kernel), (1, 1),
+                           (padding, padding))
+    assert {type(layout).__name__ for _, layout in plan} == {expected}
+
+
+@each_layout
+def test_conv2d_batches_split_into_chunks_agree(monkeypatch, layout):
     """A batch worked a few images at a time (chunks of unequal sizes) gives what one chunk gives."""
     from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
     rng = np.random.default_rng(6)
     X, weight = rng.normal(size=(7, 3, 10, 12)), rng.normal(size=(5, 3, 3, 3))
     grad_out = rng.normal(size=(7, 5, 5, 6))
     whole = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
     monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)  # one image per chunk
-    assert len(im2col._plan(X, (3, 3), (2, 2), (1, 1))[1]) == 7
+    _, plan = im2col._plan(X, (3, 3), (2, 2), (1, 1))
+    assert len(plan) == 7 and type(plan[0][1]).__name__ == {"grid": "_Grid"}.get(layout,
+                                                                                 "_BatchLast")
     single = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
-    per_image = (3 * 3 * 3 + 1) * 5 * 7 * 8  # rows (taps and ones) x (H_out * Wq) x itemsize
+    # rows (taps and ones) x columns (H_out * Wq on the grid, H_out * W_out batch last) x itemsize
+    per_image = (3 * 3 * 3 + 1) * 5 * {"grid": 7}.get(layout, 6) * 8
+    assert per_image == (plan[0][1].K + 1) * plan[0][1].M * 8
     monkeypatch.setattr(im2col, "_CHUNK_BYTES", 3 * per_image)  # 3 chunks, made 4 (even)
     assert [p.stop - p.start for p, _ in im2col._plan(X, (3, 3), (2, 2), (1, 1))[1]] == [2, 2, 2, 1]
     several = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
@@ -442,22 +496,25 @@ def test_conv2d_batches_split_into_chunks_agree(monkeypatch):
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
 
 
-def fresh_work_arrays(monkeypatch, keep_from):
+def fresh_work_arrays(monkeypatch, keep_from, layout="grid"):
     """conv2d's work arrays for this test only: none made yet, and a layout keeping its own
-    from a column matrix of ``keep_from`` bytes (0: every layout; else the small ones share)."""
+    from a column matrix of ``keep_from`` bytes (0: every layout; else the small ones share);
+    every chunk in ``layout``."""
     from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
     monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
     monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
     monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
 
 
+@each_layout
 @pytest.mark.parametrize("keep_from", [0, 1 << 30], ids=["own-buffers", "shared-scratch"])
-def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch, keep_from):
+def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch, keep_from, layout):
     """Alternating geometries and dtypes, more of them than buffers are kept: every result is the
     loop's, including after a buffer was dropped and made again, and with the small layouts'
     shared scratch arrays, which grow and serve shapes of every size in turn."""
     from d2lmini import im2col
-    fresh_work_arrays(monkeypatch, keep_from=keep_from)
+    fresh_work_arrays(monkeypatch, keep_from=keep_from, layout=layout)
     monkeypatch.setattr(im2col, "_KEPT_BYTES", 4096)
     rng = np.random.default_rng(7)
     cases = [((2, 1, 8, 8), (3, 1, 3, 3), 1, 0), ((1, 2, 9, 7), (2, 2, 2, 3), 2, 1),
@@ -479,12 +536,13 @@ def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch, keep_from):
     assert (len(kept) == 0) == (keep_from > 0)
 
 
+@each_layout
 @pytest.mark.parametrize("keep_from", [0, 1 << 20], ids=["own-buffers", "shared-scratch"])
-def test_results_are_not_the_kept_buffers(monkeypatch, keep_from):
+def test_results_are_not_the_kept_buffers(monkeypatch, keep_from, layout):
     """A second call of the same shape leaves the first call's results as they were, whether the
     work buffers are kept between calls or made for each."""
     from d2lmini import im2col
-    fresh_work_arrays(monkeypatch, keep_from=keep_from)
+    fresh_work_arrays(monkeypatch, keep_from=keep_from, layout=layout)
     rng = np.random.default_rng(8)
     X1, X2 = rng.normal(size=(2, 2, 6, 6)), rng.normal(size=(2, 2, 6, 6))
     weight, bias = rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
@@ -498,19 +556,20 @@ def test_results_are_not_the_kept_buffers(monkeypatch, keep_from):
         np.testing.assert_array_equal(first, copy)
         assert not np.shares_memory(first, second)
     kept, scratch = im2col._local.buffers, im2col._local.scratch
-    assert len(kept) == (5 if keep_from == 0 else 0)  # phases and their gradient, cols, out, spread
-    assert len(scratch) == (0 if keep_from == 0 else 5)
+    assert len(kept) == (ROLES[layout] if keep_from == 0 else 0)
+    assert len(scratch) == (0 if keep_from == 0 else ROLES[layout])
     for buffer in [*kept.values(), *scratch.values()]:
         for result in (Y2, *grads2):
             assert not np.shares_memory(buffer, result)
 
 
-def test_a_large_work_array_of_a_small_layout_is_kept_not_scratch(monkeypatch):
+@each_layout
+def test_a_large_work_array_of_a_small_layout_is_kept_not_scratch(monkeypatch, layout):
     """A small column matrix with a large output (many output channels of a 1x1 kernel): the
     output's work array is too large for the shared scratch, so it is kept for its layout,
     counted against ``_KEPT_BYTES`` (and dropped when that is exceeded), never held for good."""
     from d2lmini import im2col
-    fresh_work_arrays(monkeypatch, keep_from=8192)
+    fresh_work_arrays(monkeypatch, keep_from=8192, layout=layout)
     rng = np.random.default_rng(13)
     X, weight = rng.normal(size=(1, 1, 16, 16)), rng.normal(size=(64, 1, 1, 1))
     _, ((_, layout),) = im2col._plan(X, (1, 1), (1, 1), (0, 0))
@@ -520,7 +579,8 @@ def test_a_large_work_array_of_a_small_layout_is_kept_not_scratch(monkeypatch):
     assert [key[0] for key in im2col._local.buffers] == ["out"]  # (64, 256) float64: 128 KiB
 
 
-def test_only_large_chunks_keep_their_buffers(monkeypatch):
+@each_layout
+def test_only_large_chunks_keep_their_buffers(monkeypatch, layout):
     """A chunk whose column matrix is smaller than ``_KEEP_FROM_BYTES`` works in the thread's
     shared scratch arrays (so the small layers of a network hold one set between them); a larger
     one keeps its own buffers, and both give the same results."""
@@ -530,27 +590,29 @@ def test_only_large_chunks_keep_their_buffers(monkeypatch):
     grad_out = rng.normal(size=(4, 5, 9, 9))
     results = {}
     for keep_from in (0, 1 << 30):  # every chunk kept; none
-        fresh_work_arrays(monkeypatch, keep_from=keep_from)
+        fresh_work_arrays(monkeypatch, keep_from=keep_from, layout=layout)
         _, plan = im2col._plan(X, (3, 3), (1, 1), (1, 1))
-        assert [layout.kept for _, layout in plan] == [keep_from == 0]
+        assert [chunk.kept for _, chunk in plan] == [keep_from == 0]
         results[keep_from] = conv2d(X, weight, bias, 1, 1), *conv2d_grad(X, weight, grad_out, 1, 1)
-        assert len(im2col._local.buffers) == (5 if keep_from == 0 else 0)
-        assert len(im2col._local.scratch) == (0 if keep_from == 0 else 5)
+        assert len(im2col._local.buffers) == (ROLES[layout] if keep_from == 0 else 0)
+        assert len(im2col._local.scratch) == (0 if keep_from == 0 else ROLES[layout])
     for kept, made in zip(*results.values()):
         np.testing.assert_array_equal(kept, made)
     np.testing.assert_allclose(results[0][0], conv2d_naive(X, weight, bias, 1, 1), rtol=1e-12,
                                atol=1e-12)
 
 
-def test_non_contiguous_inputs_and_broadcast_gradients():
+@each_layout
+def test_non_contiguous_inputs_and_broadcast_gradients(layout):
     rng = np.random.default_rng(9)
     X = rng.normal(size=(3, 9, 2, 8)).transpose(0, 2, 3, 1)[:, :, ::2, 1:]  # (3, 2, 4, 8), strided
     weight = np.asfortranarray(rng.normal(size=(2, 2, 2, 3)))
     grad_out = np.broadcast_to(rng.normal(size=(1, 2, 1, 4)), (3, 2, 3, 4))  # stride 0 axes
-    np.testing.assert_allclose(conv2d(X, weight, None, (1, 2), (0, 1)),
-                               conv2d_naive(X, weight, None, (1, 2), (0, 1)), rtol=1e-11)
-    assert_grads_close(conv2d_grad(X, weight, grad_out, (1, 2), (0, 1)),
-                       conv2d_grad_loop(X, weight, np.array(grad_out), (1, 2), (0, 1)),
+    with conv_layout(layout):
+        Y = conv2d(X, weight, None, (1, 2), (0, 1))
+        grads = conv2d_grad(X, weight, grad_out, (1, 2), (0, 1))
+    np.testing.assert_allclose(Y, conv2d_naive(X, weight, None, (1, 2), (0, 1)), rtol=1e-11)
+    assert_grads_close(grads, conv2d_grad_loop(X, weight, np.array(grad_out), (1, 2), (0, 1)),
                        np.float64)
 
 
@@ -564,10 +626,11 @@ def assert_same_nan_and_inf(fast, loop, dtype):
         np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance, equal_nan=True)
 
 
+@each_layout
 @INVALID_IS_EXPECTED
 @FAST
 @given(conv_case(max_size=7, max_batch=2, max_channels=2), st.data())
-def test_nan_and_inf_give_what_the_loops_give(case, data):
+def test_nan_and_inf_give_what_the_loops_give(layout, case, data):
     """A NaN or inf in the input, the kernel or the output gradient: the outputs and gradients
     it reaches are what the loops give; the discarded and padded grid adds no NaN of its own."""
     X, weight, bias, strides, padding = case
@@ -579,16 +642,20 @@ def test_nan_and_inf_give_what_the_loops_give(case, data):
     index = tuple(data.draw(st.integers(0, n - 1), f"index {axis}")
                   for axis, n in enumerate(target.shape))
     target[index] = bad
-    assert_same_nan_and_inf([conv2d(X, weight, bias, strides, padding)],
-                            [conv2d_naive(X, weight, bias, strides, padding)], X.dtype)
-    assert_same_nan_and_inf(conv2d_grad(X, weight, grad_out, strides, padding),
-                            conv2d_grad_loop(X, weight, grad_out, strides, padding), X.dtype)
+    with conv_layout(layout):
+        Y = conv2d(X, weight, bias, strides, padding)
+        grads = conv2d_grad(X, weight, grad_out, strides, padding)
+    assert_same_nan_and_inf([Y], [conv2d_naive(X, weight, bias, strides, padding)], X.dtype)
+    assert_same_nan_and_inf(grads, conv2d_grad_loop(X, weight, grad_out, strides, padding),
+                            X.dtype)
 
 
 @INVALID_IS_EXPECTED
-def test_inf_read_only_by_discarded_positions_leaves_the_weight_gradient_finite():
+def test_inf_read_only_by_discarded_positions_leaves_the_weight_gradient_finite(monkeypatch):
     """Column 0 of the image is never under the kernel's second column; on the flat grid the
     discarded position before it reads it there. Its gradient (zero) must not make a NaN."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS["grid"])
     X = np.ones((1, 1, 3, 4))
     X[0, 0, 1, 0] = np.inf
     weight = np.ones((1, 1, 1, 2))
@@ -606,9 +673,12 @@ def test_row_lengths_avoid_multiples_of_4_kib():
     assert _row_length(1000, 4) == 1000 and _row_length(512, 8) * 8 % 4096 != 0
 
 
-def test_conv2d_from_several_threads_at_once():
+@each_layout
+def test_conv2d_from_several_threads_at_once(monkeypatch, layout):
     """Each thread keeps its own work buffers: concurrent calls of one shape do not mix."""
     from concurrent.futures import ThreadPoolExecutor
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
     rng = np.random.default_rng(10)
     weight = rng.normal(size=(4, 3, 3, 3))
     inputs = [rng.normal(size=(4, 3, 12, 12)) for _ in range(8)]
@@ -676,11 +746,13 @@ def shared_cores(request, monkeypatch):
     pool.shutdown()
 
 
-def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch, shared_cores):
+@each_layout
+def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch, shared_cores, layout):
     """Every other chunk runs on a helper thread, and the results are bit for bit the same
     (the products here are small enough that the BLAS runs each on one thread either way)."""
     import threading
     from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
     cores = shared_cores
     rng = np.random.default_rng(11)
     X, weight, bias = rng.normal(size=(6, 3, 10, 9)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
