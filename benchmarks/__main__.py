@@ -238,7 +238,8 @@ def time_split(rng, repeat=30):
     """Where conv2d's time goes, case A float32 and float64, forward + every gradient, on one
     core (no chunks shared, the BLAS on one thread): the three products, building the column
     matrices (``_im2col``), col2im (``_input_grad`` less its product), and the rest (the
-    output and its gradient moved between layouts, checks, the tape). The best of ``repeat``
+    output and its gradient moved between (N, C, H, W) and the columns' order, checks, the
+    tape). Case A is worked on the grid (d2lmini/im2col.py, trick 1). The best of ``repeat``
     steps, each split by timing those functions as it runs."""
     from collections import Counter
     from contextlib import nullcontext

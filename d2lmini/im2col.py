@@ -40,12 +40,15 @@ it is used:
    never depends on which thread computed which chunk; it can differ in the last bits from an
    unshared call, whose products the BLAS splits between its threads.
 8. Batch last (``_BatchLast``), for small images (LeNet's 8 x 8 digits and their 4 x 4
-   maps). On the grid every row is as short as an image is wide, 8 values or fewer, so each
-   copy is mostly cost per row. With the batch as the last axis, (C, H, W, n), tap (a, b)
-   reads the strided view ``padded[:, a:a + H_out, b:b + W_out, :]``, whose rows hold
-   W_out * n values: im2col is one copy of a view of every tap, col2im kh*kw additions, and
-   every column is an output (nothing discarded). The price is moving the chunk in and out
-   of that layout value by value, which costs more than it saves on wide images.
+   maps). On the grid the taps' copies are long rows, but scattering the images onto the
+   phases, writing the output, setting out its gradient and gathering the input gradient
+   move rows as short as an image is wide, 8 values or fewer: on small images those copies
+   are mostly cost per row. With the batch as the last axis of the padded chunk,
+   (C, Hp, Wp, n), tap (a, b) reads the strided view ``padded[:, a:a + H_out, b:b + W_out, :]``
+   (stride 1; a stride s steps by s), whose rows hold W_out * n values (n under a stride):
+   im2col is one copy of a view of every tap, col2im kh*kw additions, and every column is an
+   output (nothing discarded). The price is moving the chunk into and out of that layout value
+   by value, which costs more than it saves on wide images.
 
 On the grid, gradients must not see the discarded positions: the output gradient is zero
 there, and where an input (or a weight) holds inf or NaN, whose product with that zero would be
@@ -53,7 +56,7 @@ NaN, the discarded columns are zeroed too (checked by one sum, so finite inputs 
 more).
 
 Where the time goes (forward and all three gradients, N=32, C_in=16, C_out=32, 32x32, 3x3,
-on one core; ``make bench`` measures it): about 60% in the three matrix products, the rest in
+on the grid, on one core; ``make bench`` measures it): about 60% in the three matrix products, the rest in
 copies: building the column matrices about 11%, col2im about 13%, and moving the output and
 its gradient between layouts (with the checks and the tape) about 15%.
 """
@@ -77,8 +80,9 @@ _local = threading.local()  # each thread its own buffers: two threads never sha
 
 
 def _buffer(layout, role, shape, dtype, zeros=True, ones_row=False):
-    """A work array of a layout for this thread (trick 4): zeros where ``zeros`` is true (else
-    any values), the last row ones if ``ones_row`` (the bias row of trick 3).
+    """A work array of a layout for this thread (trick 4): with ``zeros``, zeros wherever its
+    callers do not write (a scratch array is zeroed on each call, a kept one only when made);
+    else any values. The last row ones if ``ones_row`` (the bias row of trick 3).
 
     A small layout's arrays (under ``_KEEP_FROM_BYTES`` each) are the thread's scratch arrays,
     one per role, shared by every small layout (as large as the largest of them asks), set up
@@ -237,11 +241,11 @@ class _Grid(_Layout):
         if not finite:  # 0 * inf is NaN: discarded columns must hold finite values for the gradient
             self.discard_view(cols[:self.K])[...] = 0
 
-    def output(self, out, Y):
+    def write_output(self, out, Y):
         """Y (n, C_out, H_out, W_out) from the product out (C_out, M)."""
         Y[...] = self.valid_view(out).transpose(1, 0, 2, 3)
 
-    def output_grad(self, grad, g):
+    def write_output_grad(self, grad, g):
         """g (C_out, M) from dL/dY (n, C_out, H_out, W_out), zero at the discarded positions."""
         self.discard_view(g)[...] = 0
         self.valid_view(g)[...] = grad.transpose(1, 0, 2, 3)
@@ -286,17 +290,18 @@ class _BatchLast(_Layout):
         self._sizes(n, C, in_hw, kernel_hw, stride, pad, dtype)
         self.inside = (slice(ph, ph + H_in), slice(pw, pw + W_in))  # the image in the padding
 
-    def _grid(self, flat):
+    def as_outputs(self, flat):
         """(rows, M) -> (rows, H_out, W_out, n): a matrix of columns seen as output images."""
         return flat.reshape(flat.shape[0], *self.out_hw, self.n)
 
-    def tap(self, a, b):
+    def tap_slices(self, a, b):
         """The rows and columns of the padded chunk that kernel tap (a, b) reads."""
         (H, W), (sh, sw) = self.out_hw, self.stride
         return slice(a, a + sh * (H - 1) + 1, sh), slice(b, b + sw * (W - 1) + 1, sw)
 
     def im2col(self, x, finite, cols):
-        """Write the columns of x (n, C, H, W) into the first K rows of cols (K + 1, M)."""
+        """Write the columns of x (n, C, H, W) into the first K rows of cols (K + 1, M).
+        (``finite`` is not needed: no column is discarded.)"""
         padded = _buffer(self, "padded", self.padded_shape, x.dtype)  # (C, Hp, Wp, n), zeros
         padded[:, self.inside[0], self.inside[1]] = x.transpose(1, 2, 3, 0)  # (C, H, W, n)
         # every tap's view at once, (C, kh, kw, H_out, W_out, n): ``np.ndarray`` on the padded
@@ -308,24 +313,25 @@ class _BatchLast(_Layout):
         windows.flags.writeable = False  # read only: its windows overlap
         cols[:self.K].reshape(windows.shape)[...] = windows
 
-    def output(self, out, Y):
+    def write_output(self, out, Y):
         """Y (n, C_out, H_out, W_out) from the product out (C_out, M)."""
-        Y[...] = self._grid(out).transpose(3, 0, 1, 2)
+        Y[...] = self.as_outputs(out).transpose(3, 0, 1, 2)
 
-    def output_grad(self, grad, g):
+    def write_output_grad(self, grad, g):
         """g (C_out, M) from dL/dY (n, C_out, H_out, W_out)."""
-        self._grid(g)[...] = grad.transpose(1, 2, 3, 0)
+        self.as_outputs(g)[...] = grad.transpose(1, 2, 3, 0)
 
     def col2im(self, base, finite_w, grad_x):
-        """dL/dx (n, C, H, W) into grad_x, from the columns' gradient in base (K, row)."""
+        """dL/dx (n, C, H, W) into grad_x, from the columns' gradient in base (K, row).
+        (``finite_w`` is not needed: no column is discarded.)"""
         padded = _buffer(self, "padded_grad", self.padded_shape, grad_x.dtype, zeros=False)
         padded[...] = 0  # (C, Hp, Wp, n)
         kh, kw = self.kernel_hw
-        taps = self._grid(base[:, :self.M]).reshape(self.C, kh, kw, *self.out_hw, self.n)
+        taps = self.as_outputs(base[:, :self.M]).reshape(self.C, kh, kw, *self.out_hw, self.n)
         for a in range(kh):  # kh*kw additions of long rows
             for b in range(kw):
-                rows, cols = self.tap(a, b)
-                padded[:, rows, cols] += taps[:, a, b]  # (C, H_out, W_out, n)
+                rows, columns = self.tap_slices(a, b)
+                padded[:, rows, columns] += taps[:, a, b]  # (C, H_out, W_out, n)
         grad_x[...] = padded[:, self.inside[0], self.inside[1]].transpose(3, 0, 1, 2)
 
 
@@ -480,8 +486,8 @@ def conv2d_forward(x, w, b, stride, pad):
     def chunk(part, layout):
         cols = _im2col(layout, x[part], True, _cols_buffer(layout, x.dtype))  # (K + 1, M)
         out = _out_buffer(layout, C_out, x.dtype)
-        np.matmul(wb, cols, out=out)  # (C_out, M): every column, discarded ones too
-        layout.output(out, Y[part])  # (n, C_out, H_out, W_out)
+        np.matmul(wb, cols, out=out)  # (C_out, M): every column (on the grid, discarded too)
+        layout.write_output(out, Y[part])  # (n, C_out, H_out, W_out)
 
     _each_chunk(chunk, plan)
     return Y
@@ -513,7 +519,7 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
         # dL/dY as a matrix of columns (on the grid zero at the discarded positions), in the
         # buffer that held the forward pass's output (so a layer keeps one such matrix, not two)
         g = _out_buffer(layout, C_out, x.dtype)
-        layout.output_grad(grad[part], g)
+        layout.write_output_grad(grad[part], g)
         base = _cols_buffer(layout, x.dtype)
         cols = _im2col(layout, x[part], finite_x, base)  # (K + 1, M)
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of

@@ -221,6 +221,9 @@ LAYOUTS = {"grid": -1, "batch last": 1 << 30}
 ROLES = {"grid": 5, "batch last": 4}
 
 
+KINDS = {"grid": "_Grid", "batch last": "_BatchLast"}
+
+
 @contextlib.contextmanager
 def conv_layout(name):
     """Every conv2d call inside works in the layout ``name`` (a hypothesis test's examples
@@ -229,6 +232,8 @@ def conv_layout(name):
     saved = im2col._BATCH_LAST_UP_TO
     im2col._BATCH_LAST_UP_TO = LAYOUTS[name]
     try:
+        _, plan = im2col._plan(np.zeros((1, 1, 40, 40)), (3, 3), (1, 1), (1, 1))
+        assert type(plan[0][1]).__name__ == KINDS[name]  # the switch takes effect
         yield
     finally:
         im2col._BATCH_LAST_UP_TO = saved
@@ -303,9 +308,10 @@ def test_conv2d_images_of_a_batch_are_independent():
                                                       strides=(1, 2)), rtol=1e-12)
 
 
+@each_layout
 @settings(max_examples=15, deadline=None)
 @given(conv_case())
-def test_conv2d_matches_torch(case):
+def test_conv2d_matches_torch(layout, case):
     torch = pytest.importorskip("torch")
     X, weight, bias, strides, padding = case
     pair = [tuple(v) if np.ndim(v) else int(v) for v in (strides, padding)]
@@ -313,8 +319,9 @@ def test_conv2d_matches_torch(case):
         torch.from_numpy(X), torch.from_numpy(weight),
         None if bias is None else torch.from_numpy(bias), stride=pair[0], padding=pair[1]).numpy()
     tolerance = 1e-4 if X.dtype == np.float32 else 1e-11
-    np.testing.assert_allclose(conv2d(X, weight, bias, strides, padding), expected,
-                               rtol=tolerance, atol=tolerance)
+    with conv_layout(layout):
+        Y = conv2d(X, weight, bias, strides, padding)
+    np.testing.assert_allclose(Y, expected, rtol=tolerance, atol=tolerance)
 
 
 # --------------------------------------------------------------------- conv2d_grad
@@ -328,19 +335,21 @@ def relative_error(a, b):
     return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1.0)
 
 
+@each_layout
 @SLOW
 @given(conv_case(max_size=5, max_batch=2, max_channels=2), st.integers(0, 2**32 - 1))
-def test_conv2d_grad_matches_central_differences(case, seed):
+def test_conv2d_grad_matches_central_differences(layout, case, seed):
     X, weight, bias, strides, padding = case
     X, weight = X.astype(np.float64), weight.astype(np.float64)
     bias = np.random.default_rng(seed).normal(size=weight.shape[0])
     grad_out = np.random.default_rng(seed + 1).normal(
         size=output_shape(X, weight, strides, padding))  # dL/dY for L = sum(Y * grad_out)
-    grad_X, grad_weight, grad_bias = conv2d_grad(X, weight, grad_out, strides, padding)
+    with conv_layout(layout):
+        grad_X, grad_weight, grad_bias = conv2d_grad(X, weight, grad_out, strides, padding)
+        numeric = numerical_grad(lambda x, w, b: conv2d(x, w, b, strides, padding) * grad_out,
+                                 X, weight, bias)
     assert grad_X.shape == X.shape and grad_weight.shape == weight.shape
     assert grad_bias.shape == bias.shape
-    numeric = numerical_grad(lambda x, w, b: conv2d(x, w, b, strides, padding) * grad_out,
-                             X, weight, bias)
     for analytic, reference in zip((grad_X, grad_weight, grad_bias), numeric):
         assert relative_error(analytic, reference) < 1e-6
 
@@ -388,9 +397,10 @@ def test_empty_batches_and_banks_agree_with_the_loop(layout, n, c_in, c_out, siz
     x.attach_grad()
     weight.attach_grad()
     from d2lmini.autograd import record
-    with record():
-        out = conv2d(x, weight, b, stride, pad)
-    out.backward()
+    with conv_layout(layout):
+        with record():
+            out = conv2d(x, weight, b, stride, pad)
+        out.backward()
     assert x.grad.shape == X.shape and weight.grad.shape == w.shape and not weight.grad.any()
 
 
@@ -469,6 +479,24 @@ def test_small_images_are_worked_batch_last_and_wide_ones_on_the_grid(shape, ker
     _, plan = im2col._plan(np.zeros(shape, np.float32), (kernel, kernel), (1, 1),
                            (padding, padding))
     assert {type(layout).__name__ for _, layout in plan} == {expected}
+
+
+@each_layout
+def test_rows_with_slack_give_what_the_loops_give(monkeypatch, layout):
+    """A column matrix whose rows would be a multiple of 4 KiB gets a little slack (trick 6):
+    its work arrays are then wider than the columns they hold, as in notebook 08's LeNet."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
+    rng = np.random.default_rng(14)
+    shape = {"grid": (8, 2, 8, 6), "batch last": (8, 2, 8, 8)}[layout]  # 512 columns of 8 bytes
+    X, weight, bias = rng.normal(size=shape), rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
+    _, ((_, chunk),) = im2col._plan(X, (3, 3), (1, 1), (1, 1))
+    assert chunk.M == 512 and chunk.row > chunk.M
+    grad_out = rng.normal(size=output_shape(X, weight, 1, 1))
+    np.testing.assert_allclose(conv2d(X, weight, bias, 1, 1),
+                               conv2d_naive(X, weight, bias, 1, 1), rtol=1e-11, atol=1e-11)
+    assert_grads_close(conv2d_grad(X, weight, grad_out, 1, 1),
+                       conv2d_grad_loop(X, weight, grad_out, 1, 1), np.float64)
 
 
 @each_layout
@@ -572,8 +600,8 @@ def test_a_large_work_array_of_a_small_layout_is_kept_not_scratch(monkeypatch, l
     fresh_work_arrays(monkeypatch, keep_from=8192, layout=layout)
     rng = np.random.default_rng(13)
     X, weight = rng.normal(size=(1, 1, 16, 16)), rng.normal(size=(64, 1, 1, 1))
-    _, ((_, layout),) = im2col._plan(X, (1, 1), (1, 1), (0, 0))
-    assert not layout.kept  # its column matrix, (2, 256) float64, is 4 KiB
+    _, ((_, chunk),) = im2col._plan(X, (1, 1), (1, 1), (0, 0))
+    assert not chunk.kept  # its column matrix, (2, 256) float64, is 4 KiB
     np.testing.assert_allclose(conv2d(X, weight), conv2d_naive(X, weight), rtol=1e-12)
     assert all(a.nbytes < 8192 for a in im2col._local.scratch.values())
     assert [key[0] for key in im2col._local.buffers] == ["out"]  # (64, 256) float64: 128 KiB
