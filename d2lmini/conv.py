@@ -17,6 +17,7 @@ Performance Convolutional Neural Networks for Document Processing" (2006).
 import numpy as np
 
 from .autograd import Tensor, as_array, taped
+from .im2col import _output_hw
 from .im2col import conv2d_backward as _conv2d_backward
 from .im2col import conv2d_forward as _conv2d_forward
 
@@ -220,10 +221,6 @@ def _one_dtype(*arrays):
     with float64 computes in float64."""
     dtype = np.result_type(*(a for a in arrays if a is not None))
     return tuple(None if a is None else a.astype(dtype, copy=False) for a in arrays)
-
-
-def _output_hw(padded_hw, kernel_hw, stride):
-    return tuple((p - k) // s + 1 for p, k, s in zip(padded_hw, kernel_hw, stride))
 
 
 def conv2d_naive(X, weight, bias=None, strides=1, padding=0):

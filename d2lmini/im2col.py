@@ -56,9 +56,9 @@ NaN, the discarded columns are zeroed too (checked by one sum, so finite inputs 
 more).
 
 Where the time goes (forward and all three gradients, N=32, C_in=16, C_out=32, 32x32, 3x3,
-on the grid, on one core; ``make bench`` measures it): about 60% in the three matrix products, the rest in
-copies: building the column matrices about 11%, col2im about 13%, and moving the output and
-its gradient between layouts (with the checks and the tape) about 15%.
+on the grid, on one core; ``make bench`` measures it): about 60% in the three matrix products,
+the rest in copies: building the column matrices about 11%, col2im about 13%, and moving the
+output and its gradient between layouts (with the checks and the tape) about 15%.
 """
 import functools
 import math
@@ -117,6 +117,11 @@ def _buffer(layout, role, shape, dtype, zeros=True, ones_row=False):
     return array
 
 
+def _output_hw(padded_hw, kernel_hw, stride):
+    """(H_out, W_out): how many windows of ``kernel_hw`` fit, ``stride`` apart, in ``padded_hw``."""
+    return tuple((p - k) // s + 1 for p, k, s in zip(padded_hw, kernel_hw, stride))
+
+
 def _row_length(values, itemsize):
     """Row length for a matrix of ``values`` columns, off a multiple of 4 KiB (trick 6)."""
     return values + (64 // itemsize if values * itemsize % 4096 == 0 else 0)
@@ -133,7 +138,7 @@ class _Layout:
     discards = False  # whether some columns are positions that are not outputs
 
     def _sizes(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
-        self.n, self.C, self.stride, self.pad = n, C, stride, pad
+        self.n, self.C, self.stride = n, C, stride
         self.kernel_hw = kernel_hw
         self.K = C * kernel_hw[0] * kernel_hw[1]  # rows of the column matrix, then one of ones
         self.row = _row_length(self.M, np.dtype(dtype).itemsize)
@@ -160,7 +165,7 @@ class _Grid(_Layout):
     def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
         (H_in, W_in), (kh, kw), (sh, sw), (ph, pw) = in_hw, kernel_hw, stride, pad
         Hp, Wp = H_in + 2 * ph, W_in + 2 * pw
-        self.out_hw = ((Hp - kh) // sh + 1, (Wp - kw) // sw + 1)
+        self.out_hw = _output_hw((Hp, Wp), kernel_hw, stride)
         self.grid = (-(-Hp // sh), -(-Wp // sw))  # (Hq, Wq): one phase, padded to a common size
         Hq, Wq = self.grid
         self.image = Hq * Wq  # flat length of one image's phase
@@ -283,9 +288,9 @@ class _BatchLast(_Layout):
     (C, Hp, Wp, n). The columns are the outputs in the order (i, j, image), M = H_out*W_out*n."""
 
     def __init__(self, n, C, in_hw, kernel_hw, stride, pad, dtype):
-        (H_in, W_in), (kh, kw), (sh, sw), (ph, pw) = in_hw, kernel_hw, stride, pad
+        (H_in, W_in), (ph, pw) = in_hw, pad
         self.padded_shape = (C, H_in + 2 * ph, W_in + 2 * pw, n)
-        self.out_hw = ((H_in + 2 * ph - kh) // sh + 1, (W_in + 2 * pw - kw) // sw + 1)
+        self.out_hw = _output_hw(self.padded_shape[1:3], kernel_hw, stride)
         self.M = self.out_hw[0] * self.out_hw[1] * n
         self._sizes(n, C, in_hw, kernel_hw, stride, pad, dtype)
         self.inside = (slice(ph, ph + H_in), slice(pw, pw + W_in))  # the image in the padding
@@ -388,8 +393,8 @@ def _plan(x, kernel_hw, stride, pad):
 @functools.lru_cache(maxsize=64)
 def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, batch_last_up_to):
     N, C, H_in, W_in = shape
-    W_out = (W_in + 2 * pad[1] - kernel_hw[1]) // stride[1] + 1
-    kind = _BatchLast if W_out <= batch_last_up_to else _Grid  # trick 8, or tricks 1 and 2
+    out_hw = _output_hw((H_in + 2 * pad[0], W_in + 2 * pad[1]), kernel_hw, stride)
+    kind = _BatchLast if out_hw[1] <= batch_last_up_to else _Grid  # trick 8, or tricks 1 and 2
     one = kind(1, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
     per_image = (one.K + 1) * one.M * np.dtype(dtype).itemsize
     layouts = {}
@@ -399,7 +404,7 @@ def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, batch_last
         if n not in layouts:
             layouts[n] = kind(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
         plan.append((part, layouts[n]))
-    return one.out_hw, tuple(plan)
+    return out_hw, tuple(plan)
 
 
 class _Cores:

@@ -219,8 +219,6 @@ LAYOUTS = {"grid": -1, "batch last": 1 << 30}
 # the layout's work arrays: the grid's phases, their gradient, cols, out and spread; batch
 # last's padded chunk, its gradient, cols and out
 ROLES = {"grid": 5, "batch last": 4}
-
-
 KINDS = {"grid": "_Grid", "batch last": "_BatchLast"}
 
 
@@ -510,8 +508,7 @@ def test_conv2d_batches_split_into_chunks_agree(monkeypatch, layout):
     whole = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
     monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)  # one image per chunk
     _, plan = im2col._plan(X, (3, 3), (2, 2), (1, 1))
-    assert len(plan) == 7 and type(plan[0][1]).__name__ == {"grid": "_Grid"}.get(layout,
-                                                                                 "_BatchLast")
+    assert len(plan) == 7 and type(plan[0][1]).__name__ == KINDS[layout]
     single = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
     # rows (taps and ones) x columns (H_out * Wq on the grid, H_out * W_out batch last) x itemsize
     per_image = (3 * 3 * 3 + 1) * 5 * {"grid": 7}.get(layout, 6) * 8
