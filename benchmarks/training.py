@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 
 import d2lmini
-from d2lmini import autograd, data, im2col, init, nn, pool
+from d2lmini import activation, autograd, data, im2col, init, nn, pool
 
 from . import dlfs
 
@@ -181,7 +181,7 @@ class Direct:
     def _relu(a):
         """ReLU over a, in place; returns where a was positive (the gradient's mask)."""
         positive = a > 0
-        np.maximum(a, 0, out=a)
+        np.maximum(a, activation._zeros(a), out=a)  # as d2lmini's ReLU computes it
         return positive
 
     @staticmethod
@@ -289,7 +289,7 @@ def peak_bytes(ours):
     """tracemalloc's peak during one training step (everything alive counted: the batch, the
     parameters and gradients, conv2d's work arrays kept between calls, and what the step
     allocates)."""
-    for kept in ("buffers", "scratch"):  # made again under tracemalloc, so counted,
+    for kept in ("buffers", "scratch", "views"):  # made again under tracemalloc, so counted,
         im2col._local.__dict__.pop(kept, None)
     gc.collect()  # even when an earlier step of this thread (the timed ones) made them
     tracemalloc.start()

@@ -96,10 +96,17 @@ def _buffer(layout, role, shape, dtype, zeros=True, ones_row=False):
     size = math.prod(shape)
     if not layout.kept and size * dtype.itemsize < _KEEP_FROM_BYTES:
         scratch = _local.__dict__.setdefault("scratch", {})
-        flat = scratch.get((role, dtype.str))
-        if flat is None or flat.size < size:
-            flat = scratch[role, dtype.str] = np.empty(size, dtype=dtype)
-        array = flat[:size].reshape(shape)
+        # the view made for the same arguments last time (a training loop asks for the same few
+        # again and again), if it still views the role's scratch array
+        views = _local.__dict__.setdefault("views", {})
+        flat, array = views.get((role, shape, dtype), (None, None))
+        if flat is None or scratch.get((role, dtype.str)) is not flat:
+            flat = scratch.get((role, dtype.str))
+            if flat is None or flat.size < size:
+                flat = scratch[role, dtype.str] = np.empty(size, dtype=dtype)
+                views.clear()  # no view keeps a replaced array alive
+            array = flat[:size].reshape(shape)
+            views[role, shape, dtype] = flat, array
         if zeros:
             array[...] = 0
     else:

@@ -27,7 +27,7 @@ from .activation import _relu_in_place, relu, sigmoid, tanh
 from .autograd import unwrap
 from .conv import _check_fits, _conv2d, _float_array, _one_dtype, _pair
 from .init import Uniform, Zero, create
-from .pool import _check_pool2d, _pool2d
+from .pool import _check_pool_args, _check_pool_input, _pool2d
 
 __all__ = ["Parameter", "ParameterDict", "Block", "Conv2D", "DeferredInitializationError",
            "Dense", "Activation", "Flatten", "Sequential", "MaxPool2D", "AvgPool2D"]
@@ -559,15 +559,8 @@ class _Pool2D(Block):
 
     def __init__(self, pool_size=2, strides=None, padding=0):
         super().__init__()
-        self.pool_size = _pair(self._name, "pool_size", pool_size, 1)
-        self.strides = self.pool_size if strides is None else _pair(self._name, "strides",
-                                                                    strides, 1)
-        self.padding = _pair(self._name, "padding", padding, 0)
-        if self.padding[0] >= self.pool_size[0] or self.padding[1] >= self.pool_size[1]:
-            raise ValueError(
-                f"{self._name}: padding {self.padding} must be smaller than pool_size "
-                f"{self.pool_size} in each direction"
-            )
+        self.pool_size, self.strides, self.padding = _check_pool_args(
+            self._name, self._mode, pool_size, strides, padding)
 
     def __repr__(self):
         return (f"{self._name}(size={self.pool_size}, stride={self.strides}, "
@@ -580,8 +573,9 @@ class _Pool2D(Block):
                 f"{self._name}: x must be 4-D with axes (batch, channels, height, width), got "
                 f"shape {array.shape}; reshape a single image with x.reshape((1, 1, H, W))"
             )
-        return _pool2d(x, self._mode, *_check_pool2d(self._name, array, self.pool_size,
-                                                    self._mode, self.strides, self.padding))
+        # the pairs were checked when the layer was made: only the input is checked here
+        array = _check_pool_input(self._name, array, self.pool_size, self.padding)
+        return _pool2d(x, self._mode, array, self.pool_size, self.strides, self.padding)
 
 
 class MaxPool2D(_Pool2D):

@@ -38,14 +38,14 @@ _MODES = ("max", "avg")
 # --------------------------------------------------------------------- checking the input
 def _check_pool2d(func, X, pool_size, mode, strides, padding):
     """The checked input as a float array, and the pool, stride and padding as pairs."""
+    pool, stride, pad = _check_pool_args(func, mode, pool_size, strides, padding)
+    return _check_pool_input(func, X, pool, pad), pool, stride, pad
+
+
+def _check_pool_args(func, mode, pool_size, strides, padding):
+    """The pool, stride and padding as pairs of ints, once ``mode`` is known to be valid."""
     if not isinstance(mode, str) or mode not in _MODES:
         raise ValueError(f"{func}: mode must be 'max' or 'avg', got {mode!r}")
-    x = _float_array(func, "X", X)
-    if x.ndim not in (2, 4):
-        raise ValueError(
-            f"{func}: X must be 2-D (height, width) or 4-D (batch, channels, height, width), "
-            f"got shape {x.shape}"
-        )
     pool = _pair(func, "pool_size", pool_size, 1)
     stride = pool if strides is None else _pair(func, "strides", strides, 1)
     pad = _pair(func, "padding", padding, 0)
@@ -53,6 +53,20 @@ def _check_pool2d(func, X, pool_size, mode, strides, padding):
         raise ValueError(
             f"{func}: padding {pad} must be smaller than pool_size {pool} in each direction, "
             "so that every window holds at least one value of X"
+        )
+    return pool, stride, pad
+
+
+def _check_pool_input(func, X, pool, pad):
+    """X as a float array, 2-D or 4-D, with at least one window (pool and pad checked pairs).
+
+    ``nn.MaxPool2D`` and ``nn.AvgPool2D`` check their pairs once, when made, and this at
+    each call."""
+    x = _float_array(func, "X", X)
+    if x.ndim not in (2, 4):
+        raise ValueError(
+            f"{func}: X must be 2-D (height, width) or 4-D (batch, channels, height, width), "
+            f"got shape {x.shape}"
         )
     if x.shape[-2] == 0 or x.shape[-1] == 0:
         raise ValueError(
@@ -64,7 +78,7 @@ def _check_pool2d(func, X, pool_size, mode, strides, padding):
             f"{func}: the pool of height x width {pool} is larger than the padded input "
             f"{padded} (X {x.shape}, padding {pad}); expected a pool no larger than that"
         )
-    return x, pool, stride, pad
+    return x
 
 
 # --------------------------------------------------------------------- the book's loop

@@ -530,6 +530,7 @@ def fresh_work_arrays(monkeypatch, keep_from, layout="grid"):
     monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", keep_from)
     monkeypatch.setattr(im2col._local, "buffers", im2col.OrderedDict(), raising=False)
     monkeypatch.setattr(im2col._local, "scratch", {}, raising=False)
+    monkeypatch.setattr(im2col._local, "views", {}, raising=False)
 
 
 @each_layout
@@ -559,6 +560,20 @@ def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch, keep_from, la
     kept = im2col._local.buffers.values()
     assert len(kept) == 1 or sum(a.nbytes for a in kept) <= 4096
     assert (len(kept) == 0) == (keep_from > 0)
+    # the views remembered for the next call view the scratch arrays in use: not those a larger
+    # call replaced, nor those dropped (as the memory benchmark drops them)
+    X, weight, s, p = arrays[0]
+    for drop in (False, True):
+        if drop:
+            im2col._local.scratch.clear()
+        else:
+            conv2d_grad(np.zeros((9, 9, 12, 12)), np.zeros((3, 9, 3, 3)), np.zeros((9, 3, 10, 10)))
+        conv2d_grad(X, weight, np.ones(output_shape(X, weight, s, p)), s, p)
+        views = im2col._local.views
+        assert bool(views) == (keep_from > 0)
+        for (role, shape, dtype), (flat, view) in views.items():
+            assert im2col._local.scratch[role, dtype.str] is flat
+            assert view.shape == shape and np.shares_memory(view, flat)
 
 
 @each_layout

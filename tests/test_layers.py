@@ -51,6 +51,19 @@ def test_relu_gradient_at_zero_is_zero():
     np.testing.assert_array_equal(x.grad, [0, 0, 1])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_gives_what_np_maximum_with_0_gives_bit_for_bit(dtype):
+    """ReLU takes the maximum against an array of zeros (faster than against the number 0):
+    the same bits, NaN, infinities and zeros of either sign included, as a function and as a
+    layer's activation (in place)."""
+    special = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-30, 1e-30, -2.5, 3.0]
+    x = np.array(special * 7, dtype=dtype)  # longer than one SIMD vector, with a tail
+    expected = np.maximum(x, 0).view(f"u{x.itemsize}")
+    np.testing.assert_array_equal(d2lmini.relu(x).view(expected.dtype), expected)
+    in_place = d2lmini.activation._relu_in_place(x.copy())  # a layer's activation="relu"
+    np.testing.assert_array_equal(in_place.view(expected.dtype), expected)
+
+
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
 def test_activations_keep_nan_and_dtype(name):
     x = np.array([np.nan, 1.0], dtype=np.float32)
