@@ -196,9 +196,8 @@ class Direct:
     def _max_pool_grad(grad, firsts, shape):
         """The gradient of ``_max_pool``: each window's at its first maximum, zero elsewhere."""
         grad_x = np.zeros(shape, grad.dtype)
-        for target, share in zip(pool._taps(grad_x, (2, 2), (2, 2), grad.shape[2:]),
-                                 grad * firsts):
-            np.add(share, 0.0, out=target)  # the windows are disjoint: written, not added
+        targets = pool._all_taps(grad_x, (2, 2), (2, 2), grad.shape[2:])  # (2, 2, N, C, H, W)
+        np.add((grad * firsts).reshape(targets.shape), 0.0, out=targets)  # disjoint: written
         return grad_x
 
     def step(self):

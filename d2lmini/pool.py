@@ -23,7 +23,6 @@ Floating-point dtypes are kept; integers and booleans become float64. Taught in 
 
 References: d2l, "Pooling" (2nd edition 7.5; 1st edition 5.4, 池化层).
 """
-import itertools
 
 import numpy as np
 
@@ -134,15 +133,27 @@ def _taps(xp, pool, stride, out_hw):
             yield xp[..., i:i + sh * (H - 1) + 1:sh, j:j + sw * (W - 1) + 1:sw]
 
 
+def _all_taps(xp, pool, stride, out_hw):
+    """Every tap's view of the C-contiguous ``xp`` as one strided view, (kh, kw, ..., H_out,
+    W_out): what ``_taps`` yields, side by side without a copy, so that one NumPy call reads
+    (or writes) them all. Its entries overlap when windows are closer than their size: then
+    it must only be read."""
+    (kh, kw), (sh, sw) = pool, stride
+    s_h, s_w = xp.strides[-2:]
+    # ``np.ndarray`` on xp's memory, as for conv2d's windows (d2lmini/im2col.py)
+    return np.ndarray((kh, kw) + xp.shape[:-2] + out_hw, xp.dtype, xp, 0,
+                      (s_h, s_w) + xp.strides[:-2] + (sh * s_h, sw * s_w))
+
+
 def _stacked_taps(xp, pool, stride, out_hw):
     """The taps of ``xp`` copied side by side: (kh*kw, ..., H_out, W_out), contiguous.
 
     A tap's view reads every other value of short rows, which is slow; after this one copy
-    per tap, every pass over the taps (the maximum, its gradient) reads contiguous memory.
+    of all the taps, every pass over them (the maximum, its gradient) reads contiguous memory.
     """
-    taps = np.empty((pool[0] * pool[1],) + xp.shape[:-2] + out_hw, dtype=xp.dtype)
-    for tap, view in zip(taps, _taps(xp, pool, stride, out_hw)):
-        tap[...] = view
+    view = _all_taps(np.ascontiguousarray(xp), pool, stride, out_hw)  # (kh, kw, ...)
+    taps = np.empty((pool[0] * pool[1],) + view.shape[2:], dtype=xp.dtype)
+    taps.reshape(view.shape)[...] = view
     return taps
 
 
@@ -217,16 +228,18 @@ def _pool2d(X, mode, x, pool, stride, pad):
 
     def backward(grad):  # grad: (..., H_out, W_out)
         grad_xp = np.zeros(xp.shape, dtype=x.dtype)  # (..., H + 2ph, W + 2pw)
-        if mode == "avg":
-            shares = itertools.repeat(grad / (pool[0] * pool[1]))
+        if mode == "avg":  # each tap's share, the same for all: (..., H_out, W_out)
+            shares = grad / (pool[0] * pool[1])
         else:
             # (kh*kw, ..., H_out, W_out): each output's gradient, at the tap of its first maximum
             shares = grad * firsts
-        for target, share in zip(_taps(grad_xp, pool, stride, out_hw), shares):
-            if disjoint:  # share + 0.0, as adding to the zeros would give: -0.0 becomes 0.0
-                np.add(share, 0.0, out=target)
-            else:
-                target += share
+        if disjoint:  # every tap written by one call, shares + 0.0 as adding to the zeros
+            targets = _all_taps(grad_xp, pool, stride, out_hw)  # would give: -0.0 becomes 0.0
+            np.add(shares if mode == "avg" else shares.reshape(targets.shape), 0.0,
+                   out=targets)
+        else:
+            for t, target in enumerate(_taps(grad_xp, pool, stride, out_hw)):
+                target += shares if mode == "avg" else shares[t]
         ph, pw = pad
         return (grad_xp[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]],)  # (..., H, W)
 
