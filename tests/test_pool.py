@@ -100,6 +100,20 @@ def test_padding_values():
                                               [-0.25, -0.5, -0.25]])
 
 
+@FAST
+@given(cases())
+def test_an_array_that_is_a_strided_view_gives_what_its_copy_gives(case):
+    """pool2d reads all taps through one strided view of the input's memory: a sliced input
+    (not contiguous) gives the values and gradients of a contiguous copy."""
+    X, kwargs = case
+    view = np.repeat(X, 2, axis=-1)[..., ::2]  # every other column of a wider array
+    np.testing.assert_array_equal(view, X)
+    assert not view.flags.c_contiguous or X.shape[-1] == 1
+    G = np.random.default_rng(1).standard_normal(pool2d(X, **kwargs).shape)
+    for got, expected in zip(taped_grad(view, G, **kwargs), taped_grad(X.copy(), G, **kwargs)):
+        np.testing.assert_array_equal(got, expected)
+
+
 # --------------------------------------------------------------------- gradients
 @SLOW
 @given(cases())
