@@ -28,11 +28,15 @@ def relu(x):
     return taped(np.maximum(a, _zeros(a)), (x,), lambda g: (g * (a > 0),))
 
 
+_ZEROS_UP_TO = 1 << 20  # bytes: the largest array ReLU compares with an array of zeros
+
+
 def _zeros(a):
-    """An array of zeros shaped like ``a``: ``np.maximum(a, 0)`` computes the same, but NumPy's
+    """What ReLU takes the maximum against: ``np.maximum(a, 0)`` computes the same, but NumPy's
     vectorized loop takes two arrays, so against an array of zeros it runs about 3x faster (and
-    ``np.zeros`` costs little: the memory comes zeroed)."""
-    return np.zeros(a.shape, a.dtype)
+    ``np.zeros`` costs little: the memory comes zeroed). Past ``_ZEROS_UP_TO`` bytes the number
+    0: a temporary as large as ``a`` would double the memory of the in-place ReLU."""
+    return np.zeros(a.shape, a.dtype) if a.nbytes <= _ZEROS_UP_TO else 0
 
 
 def _relu_in_place(y):

@@ -106,6 +106,8 @@ def _buffer(layout, role, shape, dtype, zeros=True, ones_row=False):
                 flat = scratch[role, dtype.str] = np.empty(size, dtype=dtype)
                 views.clear()  # no view keeps a replaced array alive
             array = flat[:size].reshape(shape)
+            if len(views) >= 64:  # more shapes than a network asks for: start again
+                views.clear()
             views[role, shape, dtype] = flat, array
         if zeros:
             array[...] = 0

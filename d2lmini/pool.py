@@ -36,15 +36,22 @@ _MODES = ("max", "avg")
 
 # --------------------------------------------------------------------- checking the input
 def _check_pool2d(func, X, pool_size, mode, strides, padding):
-    """The checked input as a float array, and the pool, stride and padding as pairs."""
+    """The checked input as a float array, and the pool, stride and padding as pairs (the mode
+    first, then X's dimensions, then the pairs, then whether a window fits)."""
+    _check_mode(func, mode)
+    _check_pool_ndim(func, X)
     pool, stride, pad = _check_pool_args(func, mode, pool_size, strides, padding)
     return _check_pool_input(func, X, pool, pad), pool, stride, pad
 
 
-def _check_pool_args(func, mode, pool_size, strides, padding):
-    """The pool, stride and padding as pairs of ints, once ``mode`` is known to be valid."""
+def _check_mode(func, mode):
     if not isinstance(mode, str) or mode not in _MODES:
         raise ValueError(f"{func}: mode must be 'max' or 'avg', got {mode!r}")
+
+
+def _check_pool_args(func, mode, pool_size, strides, padding):
+    """The pool, stride and padding as pairs of ints, once ``mode`` is known to be valid."""
+    _check_mode(func, mode)
     pool = _pair(func, "pool_size", pool_size, 1)
     stride = pool if strides is None else _pair(func, "strides", strides, 1)
     pad = _pair(func, "padding", padding, 0)
@@ -56,17 +63,23 @@ def _check_pool_args(func, mode, pool_size, strides, padding):
     return pool, stride, pad
 
 
-def _check_pool_input(func, X, pool, pad):
-    """X as a float array, 2-D or 4-D, with at least one window (pool and pad checked pairs).
-
-    ``nn.MaxPool2D`` and ``nn.AvgPool2D`` check their pairs once, when made, and this at
-    each call."""
+def _check_pool_ndim(func, X):
+    """X as a float array, 2-D or 4-D."""
     x = _float_array(func, "X", X)
     if x.ndim not in (2, 4):
         raise ValueError(
             f"{func}: X must be 2-D (height, width) or 4-D (batch, channels, height, width), "
             f"got shape {x.shape}"
         )
+    return x
+
+
+def _check_pool_input(func, X, pool, pad):
+    """X as a float array, 2-D or 4-D, with at least one window (pool and pad checked pairs).
+
+    ``nn.MaxPool2D`` and ``nn.AvgPool2D`` check their pairs once, when made, and this at
+    each call."""
+    x = _check_pool_ndim(func, X)
     if x.shape[-2] == 0 or x.shape[-1] == 0:
         raise ValueError(
             f"{func}: X has shape {x.shape}; expected a height and width of at least 1"
@@ -134,15 +147,19 @@ def _taps(xp, pool, stride, out_hw):
 
 
 def _all_taps(xp, pool, stride, out_hw):
-    """Every tap's view of the C-contiguous ``xp`` as one strided view, (kh, kw, ..., H_out,
-    W_out): what ``_taps`` yields, side by side without a copy, so that one NumPy call reads
-    (or writes) them all. Its entries overlap when windows are closer than their size: then
-    it must only be read."""
+    """Every tap's view of ``xp`` as one strided view, (kh, kw, ..., H_out, W_out): what
+    ``_taps`` yields, side by side without a copy, so that one NumPy call reads (or writes)
+    them all. Its entries overlap when windows are closer than their size: then it must only
+    be read."""
     (kh, kw), (sh, sw) = pool, stride
     s_h, s_w = xp.strides[-2:]
-    # ``np.ndarray`` on xp's memory, as for conv2d's windows (d2lmini/im2col.py)
-    return np.ndarray((kh, kw) + xp.shape[:-2] + out_hw, xp.dtype, xp, 0,
-                      (s_h, s_w) + xp.strides[:-2] + (sh * s_h, sw * s_w))
+    shape = (kh, kw) + xp.shape[:-2] + out_hw
+    strides = (s_h, s_w) + xp.strides[:-2] + (sh * s_h, sw * s_w)
+    if not xp.flags.c_contiguous:  # a view of another array's memory: NumPy's general tool
+        return np.lib.stride_tricks.as_strided(xp, shape, strides, writeable=False)
+    # on xp's own memory ``np.ndarray`` makes the same view at a tenth of the cost (as for
+    # conv2d's windows in d2lmini/im2col.py)
+    return np.ndarray(shape, xp.dtype, xp, 0, strides)
 
 
 def _stacked_taps(xp, pool, stride, out_hw):
@@ -151,7 +168,7 @@ def _stacked_taps(xp, pool, stride, out_hw):
     A tap's view reads every other value of short rows, which is slow; after this one copy
     of all the taps, every pass over them (the maximum, its gradient) reads contiguous memory.
     """
-    view = _all_taps(np.ascontiguousarray(xp), pool, stride, out_hw)  # (kh, kw, ...)
+    view = _all_taps(xp, pool, stride, out_hw)  # (kh, kw, ..., H_out, W_out)
     taps = np.empty((pool[0] * pool[1],) + view.shape[2:], dtype=xp.dtype)
     taps.reshape(view.shape)[...] = view
     return taps

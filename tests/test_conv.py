@@ -574,6 +574,10 @@ def test_kept_buffers_serve_shapes_and_dtypes_in_turn(monkeypatch, keep_from, la
         for (role, shape, dtype), (flat, view) in views.items():
             assert im2col._local.scratch[role, dtype.str] is flat
             assert view.shape == shape and np.shares_memory(view, flat)
+    if keep_from:  # and they are a bounded number, however many shapes the calls had
+        for width in range(48, 8, -1):  # the widest first: no scratch array is replaced
+            conv2d(np.ones((1, 1, 3, width)), np.ones((1, 1, 3, 3)))
+        assert 0 < len(im2col._local.views) <= 64
 
 
 @each_layout

@@ -53,15 +53,33 @@ def test_relu_gradient_at_zero_is_zero():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_gives_what_np_maximum_with_0_gives_bit_for_bit(dtype):
-    """ReLU takes the maximum against an array of zeros (faster than against the number 0):
-    the same bits, NaN, infinities and zeros of either sign included, as a function and as a
-    layer's activation (in place)."""
-    special = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-30, 1e-30, -2.5, 3.0]
-    x = np.array(special * 7, dtype=dtype)  # longer than one SIMD vector, with a tail
-    expected = np.maximum(x, 0).view(f"u{x.itemsize}")
-    np.testing.assert_array_equal(d2lmini.relu(x).view(expected.dtype), expected)
-    in_place = d2lmini.activation._relu_in_place(x.copy())  # a layer's activation="relu"
-    np.testing.assert_array_equal(in_place.view(expected.dtype), expected)
+    """ReLU takes the maximum against an array of zeros (faster than against the number 0,
+    which large arrays still use): the same bits, NaN, infinities and zeros of either sign
+    included, as a function and as a layer's activation (in place)."""
+    special = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-30, 1e-30, -2.5, 3.0],
+                       dtype=dtype)
+    large = d2lmini.activation._ZEROS_UP_TO // special.itemsize + 1  # compared with the number 0
+    for x in (np.tile(special, 7),  # longer than one SIMD vector, with a tail
+              np.tile(special, (7, 2))[:, ::2],  # not contiguous
+              special[1:2].reshape(()), np.tile(special, large // special.size + 1)):
+        expected = np.maximum(x, 0).view(f"u{special.itemsize}")
+        np.testing.assert_array_equal(d2lmini.relu(x).view(expected.dtype), expected)
+        in_place = d2lmini.activation._relu_in_place(x.copy())  # a layer's activation="relu"
+        np.testing.assert_array_equal(in_place.view(expected.dtype), expected)
+
+
+def test_in_place_relu_of_a_large_array_allocates_no_array_as_large():
+    """A layer's ReLU overwrites its own output so that the layer holds one float array: past
+    a megabyte it compares with the number 0, not with a temporary array of zeros."""
+    import tracemalloc
+    x = np.random.default_rng(0).standard_normal(2 * d2lmini.activation._ZEROS_UP_TO // 8)
+    tracemalloc.start()
+    try:
+        d2lmini.activation._relu_in_place(x)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < x.nbytes / 4  # the booleans of the gradient's mask: an eighth of x
 
 
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
