@@ -189,9 +189,9 @@ def pool2d(X, pool_size, mode="max", strides=None, padding=0):
 
     Instead of visiting each output pixel, visit each tap (i, j) of the window: it reads the
     strided view ``Xp[..., i::stride, j::stride]`` of the padded input, one value per output
-    pixel. The kh*kw views are stacked, and their maximum (or mean) over the stack is the
-    output. The Python loop makes kh*kw passes (4 for a 2x2 pool), whatever the size of the
-    batch.
+    pixel. The kh*kw views are stacked (one strided view of them all, copied by one NumPy
+    call), and their maximum (or mean) over the stack is the output: kh*kw passes over the
+    batch (4 for a 2x2 pool), whatever its size, and no Python loop over pixels.
 
     Args:
         X: input, shape (H, W) or (N, C, H, W); a Tensor inside ``autograd.record()`` is taped.
