@@ -203,10 +203,11 @@ class Direct:
     def step(self):
         w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = self.params
         n, one = len(self.y), (1, 1)
-        h1 = im2col.conv2d_forward(self.X, w1, b1, one, one)  # (64, 6, 8, 8)
+        kept1, kept2 = [], []  # the column matrices, for the backward pass (trick 9)
+        h1 = im2col.conv2d_forward(self.X, w1, b1, one, one, kept1)  # (64, 6, 8, 8)
         m1 = self._relu(h1)
         p1, f1 = self._max_pool(h1)  # (64, 6, 4, 4)
-        h2 = im2col.conv2d_forward(p1, w2, b2, one, one)  # (64, 16, 4, 4)
+        h2 = im2col.conv2d_forward(p1, w2, b2, one, one, kept2)  # (64, 16, 4, 4)
         m2 = self._relu(h2)
         p2, f2 = self._max_pool(h2)  # (64, 16, 2, 2)
         a0 = p2.reshape(n, -1)  # (64, 64)
@@ -232,9 +233,9 @@ class Direct:
         grads[6], grads[7], g = g.T @ a1, g.sum(axis=0), (g @ w4) * m3
         grads[4], grads[5], g = g.T @ a0, g.sum(axis=0), (g @ w3).reshape(p2.shape)
         g = self._max_pool_grad(g, f2, h2.shape) * m2
-        g, grads[2], grads[3] = im2col.conv2d_backward(p1, w2, g, one, one)
+        g, grads[2], grads[3] = im2col.conv2d_backward(p1, w2, g, one, one, True, kept2[0])
         g = self._max_pool_grad(g, f1, h1.shape) * m1
-        _, grads[0], grads[1] = im2col.conv2d_backward(self.X, w1, g, one, one, need_x=False)
+        _, grads[0], grads[1] = im2col.conv2d_backward(self.X, w1, g, one, one, False, kept1[0])
         for param, grad in zip(self.params, grads):
             param -= LR * grad
         return loss

@@ -16,7 +16,7 @@ Performance Convolutional Neural Networks for Document Processing" (2006).
 """
 import numpy as np
 
-from .autograd import Tensor, as_array, taped
+from .autograd import Tensor, _needs_grad, as_array, is_recording, taped
 from .im2col import _output_hw
 from .im2col import conv2d_backward as _conv2d_backward
 from .im2col import conv2d_forward as _conv2d_forward
@@ -282,11 +282,14 @@ def conv2d(X, weight, bias=None, strides=1, padding=0):
 def _conv2d(X, weight, bias, x, w, b, stride, pad):
     """``conv2d`` of the arguments X, weight, bias, whose checked arrays are x, w, b (one
     dtype), with the stride and padding as pairs; taped."""
-    Y = _conv2d_forward(x, w, b, stride, pad)  # (N, C_out, H_out, W_out)
+    # a small batch's column matrix is kept for the backward pass, if there will be one
+    kept = [] if is_recording() and any(_needs_grad(a) for a in (X, weight, bias)) else None
+    Y = _conv2d_forward(x, w, b, stride, pad, kept)  # (N, C_out, H_out, W_out)
 
     def backward(grad):
         need_x = isinstance(X, Tensor) and X.requires_grad
-        grad_x, grad_w, grad_b = _conv2d_backward(x, w, grad, stride, pad, need_x)
+        cols = kept.pop() if kept else None  # used once: a second backward() builds it again
+        grad_x, grad_w, grad_b = _conv2d_backward(x, w, grad, stride, pad, need_x, cols)
         return grad_x, grad_w, None if b is None else grad_b
 
     return taped(Y, (X, weight, bias), backward)

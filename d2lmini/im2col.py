@@ -49,6 +49,11 @@ it is used:
    im2col is one copy of a view of every tap, col2im kh*kw additions, and every column is an
    output (nothing discarded). The price is moving the chunk into and out of that layout value
    by value, which costs more than it saves on wide images.
+9. A batch that is one batch-last chunk (LeNet's layers) keeps the column matrix of its
+   forward pass for its backward pass, in an array of its own that the tape holds (a chunk's
+   worth at most, 3 MB): the backward pass builds none, and writes the input gradient's
+   columns over it, so that a second ``backward()`` through the same graph builds it again.
+   Larger batches build theirs again in the backward pass, chunk by chunk.
 
 On the grid, gradients must not see the discarded positions: the output gradient is zero
 there, and where an input (or a weight) holds inf or NaN, whose product with that zero would be
@@ -486,8 +491,12 @@ def _each_chunk(work, plan):
     return _cores.map(work, plan)
 
 
-def conv2d_forward(x, w, b, stride, pad):
-    """Y = conv2d(x, w, b) on checked arrays of one float dtype; b may be None."""
+def conv2d_forward(x, w, b, stride, pad, keep=None):
+    """Y = conv2d(x, w, b) on checked arrays of one float dtype; b may be None.
+
+    With ``keep`` a list, a batch of one batch-last chunk appends its column matrix to it, in
+    an array of its own, for ``conv2d_backward(..., cols=...)`` (trick 9).
+    """
     (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
     out_hw, plan = _plan(x, (kh, kw), stride, pad)
     Y = np.empty((N, C_out) + out_hw, dtype=x.dtype)  # a new array: the caller keeps it
@@ -496,9 +505,16 @@ def conv2d_forward(x, w, b, stride, pad):
     wb = np.empty((C_out, C_in * kh * kw + 1), dtype=x.dtype)  # trick 3: the bias as a column
     wb[:, :-1] = w.reshape(C_out, -1)
     wb[:, -1] = 0 if b is None else b
+    keep_cols = keep is not None and len(plan) == 1 and not plan[0][1].discards
 
     def chunk(part, layout):
-        cols = _im2col(layout, x[part], True, _cols_buffer(layout, x.dtype))  # (K + 1, M)
+        if keep_cols:  # (K + 1, row): made like the work array, but kept by the caller
+            base = np.empty((layout.K + 1, layout.row), dtype=x.dtype)
+            base[-1] = 1
+            keep.append(base)
+        else:
+            base = _cols_buffer(layout, x.dtype)
+        cols = _im2col(layout, x[part], True, base)  # (K + 1, M)
         out = _out_buffer(layout, C_out, x.dtype)
         np.matmul(wb, cols, out=out)  # (C_out, M): every column (on the grid, discarded too)
         layout.write_output(out, Y[part])  # (n, C_out, H_out, W_out)
@@ -507,11 +523,13 @@ def conv2d_forward(x, w, b, stride, pad):
     return Y
 
 
-def conv2d_backward(x, w, grad, stride, pad, need_x=True):
+def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
     """(grad_x or None, grad_w, grad_b) of conv2d on checked arrays, given grad = dL/dY.
 
     The column matrix of each chunk is built again rather than kept from the forward pass:
-    that costs a few copies and keeps no large matrix alive between the passes. With
+    that costs a few copies and keeps no large matrix alive between the passes. The exception
+    (trick 9): ``cols``, the array ``conv2d_forward`` kept for a batch of one small chunk, is
+    used instead, and then overwritten (by the input gradient's columns): pass it once. With
     ``need_x`` false the input gradient (a third of the work) is skipped.
     """
     (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
@@ -534,11 +552,14 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True):
         # buffer that held the forward pass's output (so a layer keeps one such matrix, not two)
         g = _out_buffer(layout, C_out, x.dtype)
         layout.write_output_grad(grad[part], g)
-        base = _cols_buffer(layout, x.dtype)
-        cols = _im2col(layout, x[part], finite_x, base)  # (K + 1, M)
+        if cols is None:
+            base = _cols_buffer(layout, x.dtype)
+            chunk_cols = _im2col(layout, x[part], finite_x, base)  # (K + 1, M)
+        else:  # the forward pass's (trick 9)
+            base, chunk_cols = cols, cols[:, :layout.M]
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
         # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
-        chunk_grad = np.matmul(cols, g.T).T
+        chunk_grad = np.matmul(chunk_cols, g.T).T
         if need_x:
             _input_grad(layout, w_t, g, finite_w, grad_x[part], base)
         return chunk_grad

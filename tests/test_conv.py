@@ -916,3 +916,87 @@ def test_a_failing_chunk_of_a_helper_fails_the_call_and_ends_the_limit(shared_co
     assert [lib.num_threads for lib in shared_cores.blas.lib_controllers] == threads
     assert 0 in ran and 1 in ran
     assert shared_cores.map(lambda part, layout: part.start, plan) == list(range(6))
+
+
+# --------------------------------------------------------------------- trick 9
+def count_im2col(monkeypatch):
+    """Count the column matrices conv2d builds (a list that grows by one per build)."""
+    from d2lmini import im2col
+    built, original = [], im2col._im2col
+    monkeypatch.setattr(im2col, "_im2col", lambda *args: built.append(1) or original(*args))
+    return built
+
+
+@pytest.mark.parametrize("recorded, needs_grad, expected", [
+    (True, True, 1),  # built in the forward pass, kept for the backward pass
+    (True, False, 1),  # taped for nothing: nothing kept (and no backward pass)
+    (False, False, 1),  # outside record(): nothing kept
+])
+def test_a_small_batch_keeps_its_column_matrix_for_the_backward_pass(monkeypatch, recorded,
+                                                                      needs_grad, expected):
+    """LeNet's layers (one batch-last chunk) build their column matrix once a training step,
+    in the forward pass; the gradients are those of conv2d_grad, which builds it again."""
+    from d2lmini import autograd
+    built = count_im2col(monkeypatch)
+    rng = np.random.default_rng(21)
+    X, weight = rng.normal(size=(8, 2, 6, 6)), rng.normal(size=(3, 2, 3, 3))
+    grad_out = rng.normal(size=(8, 3, 6, 6))
+    w = Tensor(weight)
+    if needs_grad:
+        w.attach_grad()
+    with autograd.record() if recorded else contextlib.nullcontext():
+        Y = conv2d(X, w, None, 1, 1)
+    assert len(built) == expected
+    if needs_grad:
+        Y.backward(grad_out)
+        assert len(built) == 1  # the backward pass used the forward pass's
+        np.testing.assert_allclose(w.grad, conv2d_grad(X, weight, grad_out, 1, 1)[1],
+                                   rtol=1e-12, atol=1e-12)
+        assert len(built) == 2  # conv2d_grad builds its own
+
+
+def test_the_kept_column_matrix_serves_one_backward_pass_then_is_built_again(monkeypatch):
+    """The backward pass writes the input gradient's columns over the kept matrix: a second
+    backward() through the same graph builds it again, and gives the same gradients."""
+    from d2lmini import autograd
+    built = count_im2col(monkeypatch)
+    rng = np.random.default_rng(22)
+    x, w = Tensor(rng.normal(size=(4, 2, 5, 5))), Tensor(rng.normal(size=(3, 2, 3, 3)))
+    for leaf in (x, w):
+        leaf.attach_grad()
+    grad_out = rng.normal(size=(4, 3, 5, 5))
+    with autograd.record():
+        Y = conv2d(x, w, None, 1, 1)
+    grads = []
+    for _ in range(2):
+        Y.backward(grad_out)
+        grads.append((x.grad.copy(), w.grad.copy()))
+    assert len(built) == 2  # the forward pass's, then the second backward pass's
+    for first, second, expected in zip(*grads, conv2d_grad(x.data, w.data, grad_out, 1, 1)):
+        np.testing.assert_array_equal(first, second)
+        np.testing.assert_allclose(first, expected, rtol=1e-12, atol=1e-12)
+
+
+@each_layout
+def test_a_batch_of_several_chunks_or_on_the_grid_builds_its_columns_again(monkeypatch, layout):
+    """Only a batch of one batch-last chunk keeps its column matrix (at most one chunk's
+    worth of memory a layer); the grid and batches of several chunks build it again."""
+    from d2lmini import autograd, im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
+    built = count_im2col(monkeypatch)
+    rng = np.random.default_rng(23)
+    X, w = rng.normal(size=(6, 2, 6, 6)), Tensor(rng.normal(size=(3, 2, 3, 3)))
+    w.attach_grad()
+    chunk_bytes = {"one chunk": im2col._CHUNK_BYTES, "several chunks": 2000}
+    for name, size in chunk_bytes.items():
+        monkeypatch.setattr(im2col, "_CHUNK_BYTES", size)
+        chunks = len(im2col._plan(X, (3, 3), (1, 1), (1, 1))[1])
+        assert (chunks == 1) == (name == "one chunk")
+        built.clear()
+        with autograd.record():
+            Y = conv2d(X, w, None, 1, 1)
+        Y.backward(np.ones(Y.shape))
+        kept = layout == "batch last" and chunks == 1
+        assert len(built) == (1 if kept else 2 * chunks)
+        np.testing.assert_allclose(w.grad, conv2d_grad(X, w.data, np.ones(Y.shape), 1, 1)[1],
+                                   rtol=1e-12, atol=1e-12)
