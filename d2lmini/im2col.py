@@ -49,11 +49,12 @@ it is used:
    im2col is one copy of a view of every tap, col2im kh*kw additions, and every column is an
    output (nothing discarded). The price is moving the chunk into and out of that layout value
    by value, which costs more than it saves on wide images.
-9. A batch that is one batch-last chunk (LeNet's layers) keeps the column matrix of its
-   forward pass for its backward pass, in an array of its own that the tape holds (a chunk's
-   worth at most, 3 MB): the backward pass builds none, and writes the input gradient's
-   columns over it, so that a second ``backward()`` through the same graph builds it again.
-   Larger batches build theirs again in the backward pass, chunk by chunk.
+9. A batch that is one small batch-last chunk (LeNet's layers: a column matrix under
+   ``_KEEP_FROM_BYTES``, 1 MB) keeps the column matrix of its forward pass for its backward
+   pass, in an array of its own that the tape holds (as long as the recorded graph lives):
+   the backward pass builds none, and writes the input gradient's columns over it, so that a
+   second ``backward()`` through the same graph builds it again. Larger batches build theirs
+   again in the backward pass, chunk by chunk.
 
 On the grid, gradients must not see the discarded positions: the output gradient is zero
 there, and where an input (or a weight) holds inf or NaN, whose product with that zero would be
@@ -491,11 +492,17 @@ def _each_chunk(work, plan):
     return _cores.map(work, plan)
 
 
+def _keeps(plan):
+    """Whether a batch's column matrix is kept for its backward pass (trick 9): one small
+    batch-last chunk."""
+    return len(plan) == 1 and not plan[0][1].discards and not plan[0][1].kept
+
+
 def conv2d_forward(x, w, b, stride, pad, keep=None):
     """Y = conv2d(x, w, b) on checked arrays of one float dtype; b may be None.
 
-    With ``keep`` a list, a batch of one batch-last chunk appends its column matrix to it, in
-    an array of its own, for ``conv2d_backward(..., cols=...)`` (trick 9).
+    With ``keep`` a list, a batch of one small batch-last chunk appends its column matrix to
+    it, in an array of its own, for ``conv2d_backward(..., cols=...)`` (trick 9).
     """
     (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
     out_hw, plan = _plan(x, (kh, kw), stride, pad)
@@ -505,7 +512,7 @@ def conv2d_forward(x, w, b, stride, pad, keep=None):
     wb = np.empty((C_out, C_in * kh * kw + 1), dtype=x.dtype)  # trick 3: the bias as a column
     wb[:, :-1] = w.reshape(C_out, -1)
     wb[:, -1] = 0 if b is None else b
-    keep_cols = keep is not None and len(plan) == 1 and not plan[0][1].discards
+    keep_cols = keep is not None and _keeps(plan)
 
     def chunk(part, layout):
         if keep_cols:  # (K + 1, row): made like the work array, but kept by the caller
@@ -529,7 +536,8 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
     The column matrix of each chunk is built again rather than kept from the forward pass:
     that costs a few copies and keeps no large matrix alive between the passes. The exception
     (trick 9): ``cols``, the array ``conv2d_forward`` kept for a batch of one small chunk, is
-    used instead, and then overwritten (by the input gradient's columns): pass it once. With
+    used instead (if it is one: else it is built again), and then overwritten (by the input
+    gradient's columns): pass it once. With
     ``need_x`` false the input gradient (a third of the work) is skipped.
     """
     (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
@@ -546,6 +554,8 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
         with np.errstate(over="ignore", invalid="ignore"):  # a sum is finite only if every term is
             finite_x, finite_w = bool(np.isfinite(np.sum(x))), bool(np.isfinite(np.sum(w)))
     w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
+    if cols is not None and not (_keeps(plan) and cols.shape == (K + 1, plan[0][1].row)):
+        cols = None  # not the column matrix conv2d_forward keeps for this batch: built again
 
     def chunk(part, layout):
         # dL/dY as a matrix of columns (on the grid zero at the discarded positions), in the

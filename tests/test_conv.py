@@ -927,32 +927,63 @@ def count_im2col(monkeypatch):
     return built
 
 
-@pytest.mark.parametrize("recorded, needs_grad, expected", [
-    (True, True, 1),  # built in the forward pass, kept for the backward pass
-    (True, False, 1),  # taped for nothing: nothing kept (and no backward pass)
-    (False, False, 1),  # outside record(): nothing kept
-])
-def test_a_small_batch_keeps_its_column_matrix_for_the_backward_pass(monkeypatch, recorded,
-                                                                      needs_grad, expected):
-    """LeNet's layers (one batch-last chunk) build their column matrix once a training step,
-    in the forward pass; the gradients are those of conv2d_grad, which builds it again."""
+def spy_keep(monkeypatch):
+    """Record the ``keep`` argument conv2d passes to im2col's forward pass (a list or None)."""
+    from d2lmini import conv
+    passed, original = [], conv._conv2d_forward
+    monkeypatch.setattr(conv, "_conv2d_forward",
+                        lambda *args: passed.append(args[5]) or original(*args))
+    return passed
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("recorded, needs_grad", [(True, True), (True, False), (False, False)])
+def test_a_small_batch_keeps_its_column_matrix_for_the_backward_pass(monkeypatch, dtype,
+                                                                      recorded, needs_grad):
+    """LeNet's layers (one small batch-last chunk) build their column matrix once a training
+    step, in the forward pass, and keep it only when a backward pass will follow; the gradients
+    are exactly those of conv2d_grad, which builds it again."""
     from d2lmini import autograd
-    built = count_im2col(monkeypatch)
+    built, passed = count_im2col(monkeypatch), spy_keep(monkeypatch)
     rng = np.random.default_rng(21)
-    X, weight = rng.normal(size=(8, 2, 6, 6)), rng.normal(size=(3, 2, 3, 3))
-    grad_out = rng.normal(size=(8, 3, 6, 6))
-    w = Tensor(weight)
+    X, weight = rng.normal(size=(8, 2, 6, 6)).astype(dtype), rng.normal(size=(3, 2, 3, 3))
+    bias, grad_out = rng.normal(size=3).astype(dtype), rng.normal(size=(8, 3, 6, 6))
+    w, b = Tensor(weight.astype(dtype)), Tensor(bias)
     if needs_grad:
         w.attach_grad()
+        b.attach_grad()
     with autograd.record() if recorded else contextlib.nullcontext():
-        Y = conv2d(X, w, None, 1, 1)
-    assert len(built) == expected
+        Y = conv2d(X, w, b, 1, 1)
+    assert len(built) == 1
+    assert [keep is not None and len(keep) for keep in passed] == [1 if needs_grad else False]
     if needs_grad:
         Y.backward(grad_out)
         assert len(built) == 1  # the backward pass used the forward pass's
-        np.testing.assert_allclose(w.grad, conv2d_grad(X, weight, grad_out, 1, 1)[1],
-                                   rtol=1e-12, atol=1e-12)
+        _, grad_w, grad_b = conv2d_grad(X, w.data, grad_out.astype(dtype), 1, 1)
+        np.testing.assert_array_equal(w.grad, grad_w)
+        np.testing.assert_array_equal(b.grad, grad_b)
         assert len(built) == 2  # conv2d_grad builds its own
+
+
+def test_a_column_matrix_not_of_this_batch_is_built_again():
+    """conv2d_backward uses ``cols`` only if it is the matrix conv2d_forward keeps for this
+    batch (one small batch-last chunk, its shape): any other is ignored, and built again."""
+    from d2lmini import im2col
+    rng = np.random.default_rng(24)
+    x, w = rng.normal(size=(4, 2, 5, 5)), rng.normal(size=(3, 2, 3, 3))
+    grad = rng.normal(size=(4, 3, 5, 5))
+    expected = conv2d_grad(x, w, grad, 1, 1)
+    kept = []
+    im2col.conv2d_forward(x, w, None, (1, 1), (1, 1), kept)
+    (cols,) = kept
+    for wrong in (cols[:-1], np.zeros((7, 50))):
+        got = im2col.conv2d_backward(x, w, grad, (1, 1), (1, 1), True, wrong)
+        for a, e in zip(got, expected):
+            np.testing.assert_array_equal(a, e)
+    big = np.ones((1, 64, 100, 12))  # one image, one chunk, but a column matrix of 4.4 MB
+    kept = []
+    im2col.conv2d_forward(big, np.ones((2, 64, 3, 3)), None, (1, 1), (1, 1), kept)
+    assert kept == []  # only small chunks keep theirs
 
 
 def test_the_kept_column_matrix_serves_one_backward_pass_then_is_built_again(monkeypatch):
