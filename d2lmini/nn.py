@@ -27,7 +27,7 @@ from .activation import _relu_in_place, relu, sigmoid, tanh
 from .autograd import unwrap
 from .conv import _check_fits, _conv2d, _float_array, _one_dtype, _pair
 from .init import Uniform, Zero, create
-from .pool import _check_pool_args, _check_pool_input, _pool2d
+from .pool import _check_pool_args, _check_windows, _pool2d
 
 __all__ = ["Parameter", "ParameterDict", "Block", "Conv2D", "DeferredInitializationError",
            "Dense", "Activation", "Flatten", "Sequential", "MaxPool2D", "AvgPool2D"]
@@ -560,7 +560,7 @@ class _Pool2D(Block):
     def __init__(self, pool_size=2, strides=None, padding=0):
         super().__init__()
         self.pool_size, self.strides, self.padding = _check_pool_args(
-            self._name, self._mode, pool_size, strides, padding)
+            self._name, pool_size, strides, padding)
 
     def __repr__(self):
         return (f"{self._name}(size={self.pool_size}, stride={self.strides}, "
@@ -574,7 +574,7 @@ class _Pool2D(Block):
                 f"shape {array.shape}; reshape a single image with x.reshape((1, 1, H, W))"
             )
         # the pairs were checked when the layer was made: only the input is checked here
-        array = _check_pool_input(self._name, array, self.pool_size, self.padding)
+        _check_windows(self._name, array, self.pool_size, self.padding)
         return _pool2d(x, self._mode, array, self.pool_size, self.strides, self.padding)
 
 

@@ -38,20 +38,22 @@ _MODES = ("max", "avg")
 def _check_pool2d(func, X, pool_size, mode, strides, padding):
     """The checked input as a float array, and the pool, stride and padding as pairs (the mode
     first, then X's dimensions, then the pairs, then whether a window fits)."""
-    _check_mode(func, mode)
-    _check_pool_ndim(func, X)
-    pool, stride, pad = _check_pool_args(func, mode, pool_size, strides, padding)
-    return _check_pool_input(func, X, pool, pad), pool, stride, pad
-
-
-def _check_mode(func, mode):
     if not isinstance(mode, str) or mode not in _MODES:
         raise ValueError(f"{func}: mode must be 'max' or 'avg', got {mode!r}")
+    x = _float_array(func, "X", X)
+    if x.ndim not in (2, 4):
+        raise ValueError(
+            f"{func}: X must be 2-D (height, width) or 4-D (batch, channels, height, width), "
+            f"got shape {x.shape}"
+        )
+    pool, stride, pad = _check_pool_args(func, pool_size, strides, padding)
+    _check_windows(func, x, pool, pad)
+    return x, pool, stride, pad
 
 
-def _check_pool_args(func, mode, pool_size, strides, padding):
-    """The pool, stride and padding as pairs of ints, once ``mode`` is known to be valid."""
-    _check_mode(func, mode)
+def _check_pool_args(func, pool_size, strides, padding):
+    """The pool, stride and padding as pairs of ints; ``nn.MaxPool2D`` and ``nn.AvgPool2D``
+    check theirs once, when made."""
     pool = _pair(func, "pool_size", pool_size, 1)
     stride = pool if strides is None else _pair(func, "strides", strides, 1)
     pad = _pair(func, "padding", padding, 0)
@@ -63,23 +65,9 @@ def _check_pool_args(func, mode, pool_size, strides, padding):
     return pool, stride, pad
 
 
-def _check_pool_ndim(func, X):
-    """X as a float array, 2-D or 4-D."""
-    x = _float_array(func, "X", X)
-    if x.ndim not in (2, 4):
-        raise ValueError(
-            f"{func}: X must be 2-D (height, width) or 4-D (batch, channels, height, width), "
-            f"got shape {x.shape}"
-        )
-    return x
-
-
-def _check_pool_input(func, X, pool, pad):
-    """X as a float array, 2-D or 4-D, with at least one window (pool and pad checked pairs).
-
-    ``nn.MaxPool2D`` and ``nn.AvgPool2D`` check their pairs once, when made, and this at
-    each call."""
-    x = _check_pool_ndim(func, X)
+def _check_windows(func, x, pool, pad):
+    """That the float array x (its dimensions checked) holds at least one window of the
+    checked pairs pool and pad; the pooling layers check this at each call."""
     if x.shape[-2] == 0 or x.shape[-1] == 0:
         raise ValueError(
             f"{func}: X has shape {x.shape}; expected a height and width of at least 1"
@@ -90,7 +78,6 @@ def _check_pool_input(func, X, pool, pad):
             f"{func}: the pool of height x width {pool} is larger than the padded input "
             f"{padded} (X {x.shape}, padding {pad}); expected a pool no larger than that"
         )
-    return x
 
 
 # --------------------------------------------------------------------- the book's loop
