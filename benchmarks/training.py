@@ -233,9 +233,9 @@ class Direct:
         grads[6], grads[7], g = g.T @ a1, g.sum(axis=0), (g @ w4) * m3
         grads[4], grads[5], g = g.T @ a0, g.sum(axis=0), (g @ w3).reshape(p2.shape)
         g = self._max_pool_grad(g, f2, h2.shape) * m2
-        g, grads[2], grads[3] = im2col.conv2d_backward(p1, w2, g, one, one, True, kept2[0])
+        g, grads[2], grads[3] = im2col.conv2d_backward(p1, w2, g, one, one, True, kept2)
         g = self._max_pool_grad(g, f1, h1.shape) * m1
-        _, grads[0], grads[1] = im2col.conv2d_backward(self.X, w1, g, one, one, False, kept1[0])
+        _, grads[0], grads[1] = im2col.conv2d_backward(self.X, w1, g, one, one, False, kept1)
         for param, grad in zip(self.params, grads):
             param -= LR * grad
         return loss
@@ -289,7 +289,7 @@ def peak_bytes(ours):
     """tracemalloc's peak during one training step (everything alive counted: the batch, the
     parameters and gradients, conv2d's work arrays kept between calls, and what the step
     allocates)."""
-    for kept in ("buffers", "scratch", "views"):  # made again under tracemalloc, so counted,
+    for kept in ("buffers", "scratch", "views", "spare"):  # made again under tracemalloc, so counted,
         im2col._local.__dict__.pop(kept, None)
     gc.collect()  # even when an earlier step of this thread (the timed ones) made them
     tracemalloc.start()

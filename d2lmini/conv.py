@@ -282,13 +282,15 @@ def conv2d(X, weight, bias=None, strides=1, padding=0):
 def _conv2d(X, weight, bias, x, w, b, stride, pad):
     """``conv2d`` of the arguments X, weight, bias, whose checked arrays are x, w, b (one
     dtype), with the stride and padding as pairs; taped."""
-    # a small batch's column matrix is kept for the backward pass, if there will be one
+    # a small batch's column matrices are kept for the backward pass, if there will be one
     kept = [] if is_recording() and any(_needs_grad(a) for a in (X, weight, bias)) else None
     Y = _conv2d_forward(x, w, b, stride, pad, kept)  # (N, C_out, H_out, W_out)
 
     def backward(grad):
         need_x = isinstance(X, Tensor) and X.requires_grad
-        cols = kept.pop() if kept else None  # used once: a second backward() builds it again
+        cols = kept[:] if kept else None  # used once: a second backward() builds them again
+        if kept:
+            kept.clear()
         grad_x, grad_w, grad_b = _conv2d_backward(x, w, grad, stride, pad, need_x, cols)
         return grad_x, grad_w, None if b is None else grad_b
 

@@ -49,12 +49,16 @@ it is used:
    im2col is one copy of a view of every tap, col2im kh*kw additions, and every column is an
    output (nothing discarded). The price is moving the chunk into and out of that layout value
    by value, which costs more than it saves on wide images.
-9. A batch that is one small batch-last chunk (LeNet's layers: a column matrix under
-   ``_KEEP_FROM_BYTES``, 1 MB) keeps the column matrix of its forward pass for its backward
-   pass, in an array of its own that the tape holds (as long as the recorded graph lives):
-   the backward pass builds none, and writes the input gradient's columns over it, so that a
-   second ``backward()`` through the same graph builds it again. Larger batches build theirs
-   again in the backward pass, chunk by chunk.
+9. A batch whose column matrices come to at most ``_KEEP_BATCH_BYTES`` (4 MB: LeNet's
+   layers, or eight 128 x 128 RGB images under a 3 x 3 kernel of stride 2) keeps them from its forward pass for its backward
+   pass, each chunk's in an array of its own that the tape holds (as long as the recorded graph
+   lives): the backward pass builds none, and writes the input gradient's columns over them,
+   so that a second ``backward()`` through the same graph builds them again. The backward pass
+   then gives the large arrays back to its thread, for the next forward pass of the same
+   geometry to take (as trick 4, without page faults). Larger batches build theirs again in the backward
+   pass, chunk by chunk: a whole batch's column matrices would no longer be in the CPU cache
+   when the backward pass reads them, and reading them costs more than building them again
+   (measured on 64 images of 28 x 28 under a 5 x 5 kernel, 6 MB: 2-4% slower kept).
 
 On the grid, gradients must not see the discarded positions: the output gradient is zero
 there, and where an input (or a weight) holds inf or NaN, whose product with that zero would be
@@ -81,6 +85,7 @@ __all__ = ["conv2d_forward", "conv2d_backward"]
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
 _KEPT_BYTES = 32 << 20  # kept buffers per thread, at most (the least recently used goes first)
 _KEEP_FROM_BYTES = 1 << 20  # a layout keeps its own buffers if its column matrix is this large
+_KEEP_BATCH_BYTES = 4 << 20  # a batch keeps its column matrices for its backward pass up to this
 _BATCH_LAST_UP_TO = 12  # images at most this many outputs wide are worked batch last (trick 8)
 _local = threading.local()  # each thread its own buffers: two threads never share one
 
@@ -493,16 +498,45 @@ def _each_chunk(work, plan):
 
 
 def _keeps(plan):
-    """Whether a batch's column matrix is kept for its backward pass (trick 9): one small
-    batch-last chunk."""
-    return len(plan) == 1 and not plan[0][1].discards and not plan[0][1].kept
+    """Whether a batch keeps its column matrices for its backward pass (trick 9): at most
+    ``_KEEP_BATCH_BYTES`` of them in all."""
+    return sum(layout.cols_bytes for _, layout in plan) <= _KEEP_BATCH_BYTES
+
+
+def _lend(layout, dtype):
+    """A (K + 1, row) column-matrix array, its last row ones, for the tape to hold until the
+    backward pass (trick 9): one that an earlier backward pass gave back to this thread, else a
+    new one."""
+    spare = _local.__dict__.setdefault("spare", OrderedDict()).get((layout.key, dtype.str))
+    array = spare.pop() if spare else np.empty((layout.K + 1, layout.row), dtype=dtype)
+    array[-1] = 1
+    return array
+
+
+def _give_back(layout, array):
+    """Keep ``array``, a column matrix the backward pass has used, for the next forward pass
+    of the layout on this thread, if it is of ``_KEEP_FROM_BYTES`` or more (a smaller one costs
+    no page faults to make again, as trick 4 found); at most ``_KEPT_BYTES`` of them, the
+    geometry least recently given back going first."""
+    if array.nbytes < _KEEP_FROM_BYTES:
+        return
+    spare = _local.__dict__.setdefault("spare", OrderedDict())
+    key = (layout.key, array.dtype.str)
+    spare.setdefault(key, []).append(array)
+    spare.move_to_end(key)
+    while sum(a.nbytes for arrays in spare.values() for a in arrays) > _KEPT_BYTES:
+        oldest = next(iter(spare.values()))
+        oldest.pop(0)
+        if not oldest:
+            spare.popitem(last=False)
 
 
 def conv2d_forward(x, w, b, stride, pad, keep=None):
     """Y = conv2d(x, w, b) on checked arrays of one float dtype; b may be None.
 
-    With ``keep`` a list, a batch of one small batch-last chunk appends its column matrix to
-    it, in an array of its own, for ``conv2d_backward(..., cols=...)`` (trick 9).
+    With ``keep`` a list, a batch whose column matrices are small enough (:func:`_keeps`)
+    appends them to it, one array per chunk in the plan's order, for
+    ``conv2d_backward(..., cols=keep)`` (trick 9).
     """
     (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
     out_hw, plan = _plan(x, (kh, kw), stride, pad)
@@ -515,30 +549,28 @@ def conv2d_forward(x, w, b, stride, pad, keep=None):
     keep_cols = keep is not None and _keeps(plan)
 
     def chunk(part, layout):
-        if keep_cols:  # (K + 1, row): made like the work array, but kept by the caller
-            base = np.empty((layout.K + 1, layout.row), dtype=x.dtype)
-            base[-1] = 1
-            keep.append(base)
-        else:
-            base = _cols_buffer(layout, x.dtype)
+        # (K + 1, row): lent to the caller (trick 9), or the layout's work array
+        base = _lend(layout, x.dtype) if keep_cols else _cols_buffer(layout, x.dtype)
         cols = _im2col(layout, x[part], True, base)  # (K + 1, M)
         out = _out_buffer(layout, C_out, x.dtype)
         np.matmul(wb, cols, out=out)  # (C_out, M): every column (on the grid, discarded too)
         layout.write_output(out, Y[part])  # (n, C_out, H_out, W_out)
+        return base
 
-    _each_chunk(chunk, plan)
+    bases = _each_chunk(chunk, plan)  # in the plan's order, whichever thread made each
+    if keep_cols:
+        keep.extend(bases)
     return Y
 
 
 def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
     """(grad_x or None, grad_w, grad_b) of conv2d on checked arrays, given grad = dL/dY.
 
-    The column matrix of each chunk is built again rather than kept from the forward pass:
-    that costs a few copies and keeps no large matrix alive between the passes. The exception
-    (trick 9): ``cols``, the array ``conv2d_forward`` kept for a batch of one small chunk, is
-    used instead (if it is one: else it is built again), and then overwritten (by the input
-    gradient's columns): pass it once. With
-    ``need_x`` false the input gradient (a third of the work) is skipped.
+    The column matrix of each chunk is built again, unless ``cols`` is the list that
+    ``conv2d_forward(..., keep=cols)`` filled for this batch (trick 9; anything else is
+    ignored): its arrays are then used, written over (by the input gradient's columns) and
+    given back for the next forward pass, so pass them once. With ``need_x`` false the input
+    gradient (a third of the work) is skipped.
     """
     (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
     K = C_in * kh * kw
@@ -554,24 +586,32 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
         with np.errstate(over="ignore", invalid="ignore"):  # a sum is finite only if every term is
             finite_x, finite_w = bool(np.isfinite(np.sum(x))), bool(np.isfinite(np.sum(w)))
     w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
-    if cols is not None and not (_keeps(plan) and cols.shape == (K + 1, plan[0][1].row)):
-        cols = None  # not the column matrix conv2d_forward keeps for this batch: built again
+    kept = {}  # the forward pass's column matrices (trick 9), by the start of their chunk
+    if (cols is not None and _keeps(plan) and len(cols) == len(plan)
+            and all(isinstance(a, np.ndarray) and a.dtype == x.dtype
+                    and a.shape == (layout.K + 1, layout.row) for a, (_, layout) in zip(cols, plan))):
+        kept = {part.start: a for a, (part, _) in zip(cols, plan)}
 
     def chunk(part, layout):
         # dL/dY as a matrix of columns (on the grid zero at the discarded positions), in the
         # buffer that held the forward pass's output (so a layer keeps one such matrix, not two)
         g = _out_buffer(layout, C_out, x.dtype)
         layout.write_output_grad(grad[part], g)
-        if cols is None:
+        base = kept.get(part.start)
+        if base is None:
             base = _cols_buffer(layout, x.dtype)
             chunk_cols = _im2col(layout, x[part], finite_x, base)  # (K + 1, M)
-        else:  # the forward pass's (trick 9)
-            base, chunk_cols = cols, cols[:, :layout.M]
+        else:  # the forward pass's (trick 9), built as for finite values
+            chunk_cols = base[:, :layout.M]
+            if not finite_x:  # 0 * inf is NaN: the discarded columns as im2col would zero them
+                layout.discard_view(chunk_cols[:layout.K])[...] = 0
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
         # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
         chunk_grad = np.matmul(chunk_cols, g.T).T
         if need_x:
             _input_grad(layout, w_t, g, finite_w, grad_x[part], base)
+        if part.start in kept:
+            _give_back(layout, base)
         return chunk_grad
 
     for chunk_grad in _each_chunk(chunk, plan):  # in the plan's order, always

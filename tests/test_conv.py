@@ -965,9 +965,10 @@ def test_a_small_batch_keeps_its_column_matrix_for_the_backward_pass(monkeypatch
         assert len(built) == 2  # conv2d_grad builds its own
 
 
-def test_a_column_matrix_not_of_this_batch_is_built_again():
-    """conv2d_backward uses ``cols`` only if it is the matrix conv2d_forward keeps for this
-    batch (one small batch-last chunk, its shape): any other is ignored, and built again."""
+def test_column_matrices_not_of_this_batch_are_built_again():
+    """conv2d_backward uses ``cols`` only if it is the list conv2d_forward filled for this
+    batch (one array per chunk, each of its chunk's shape and dtype): any other is ignored, and
+    the columns built again."""
     from d2lmini import im2col
     rng = np.random.default_rng(24)
     x, w = rng.normal(size=(4, 2, 5, 5)), rng.normal(size=(3, 2, 3, 3))
@@ -976,14 +977,15 @@ def test_a_column_matrix_not_of_this_batch_is_built_again():
     kept = []
     im2col.conv2d_forward(x, w, None, (1, 1), (1, 1), kept)
     (cols,) = kept
-    for wrong in (cols[:-1], np.zeros((7, 50))):
+    for wrong in ([cols[:-1]], [np.zeros((7, 50))], [cols, cols], [], [cols.astype(np.float32)],
+                  cols):
         got = im2col.conv2d_backward(x, w, grad, (1, 1), (1, 1), True, wrong)
         for a, e in zip(got, expected):
             np.testing.assert_array_equal(a, e)
     big = np.ones((1, 64, 100, 12))  # one image, one chunk, but a column matrix of 4.4 MB
     kept = []
     im2col.conv2d_forward(big, np.ones((2, 64, 3, 3)), None, (1, 1), (1, 1), kept)
-    assert kept == []  # only small chunks keep theirs
+    assert kept == []  # only small batches keep theirs
 
 
 def test_the_kept_column_matrix_serves_one_backward_pass_then_is_built_again(monkeypatch):
@@ -1009,25 +1011,125 @@ def test_the_kept_column_matrix_serves_one_backward_pass_then_is_built_again(mon
 
 
 @each_layout
-def test_a_batch_of_several_chunks_or_on_the_grid_builds_its_columns_again(monkeypatch, layout):
-    """Only a batch of one batch-last chunk keeps its column matrix (at most one chunk's
-    worth of memory a layer); the grid and batches of several chunks build it again."""
+@pytest.mark.parametrize("chunks", ["one chunk", "several chunks"])
+@pytest.mark.parametrize("keep_up_to", [4 << 20, 0], ids=["small", "over the limit"])
+def test_a_small_batch_keeps_every_chunks_columns_and_a_large_one_builds_them_again(
+        monkeypatch, layout, chunks, keep_up_to):
+    """On the grid and batch last, in one chunk or several, a batch whose column matrices come
+    to at most _KEEP_BATCH_BYTES builds them once a step; a larger one builds them again in
+    the backward pass. The gradients are conv2d_grad's, bit for bit, either way."""
     from d2lmini import autograd, im2col
     monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
+    monkeypatch.setattr(im2col, "_KEEP_BATCH_BYTES", keep_up_to)
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", im2col._CHUNK_BYTES if chunks == "one chunk" else 2000)
     built = count_im2col(monkeypatch)
     rng = np.random.default_rng(23)
-    X, w = rng.normal(size=(6, 2, 6, 6)), Tensor(rng.normal(size=(3, 2, 3, 3)))
-    w.attach_grad()
-    chunk_bytes = {"one chunk": im2col._CHUNK_BYTES, "several chunks": 2000}
-    for name, size in chunk_bytes.items():
-        monkeypatch.setattr(im2col, "_CHUNK_BYTES", size)
-        chunks = len(im2col._plan(X, (3, 3), (1, 1), (1, 1))[1])
-        assert (chunks == 1) == (name == "one chunk")
-        built.clear()
+    X, w = Tensor(rng.normal(size=(6, 2, 6, 6))), Tensor(rng.normal(size=(3, 2, 3, 3)))
+    b = Tensor(rng.normal(size=3))
+    for leaf in (X, w, b):
+        leaf.attach_grad()
+    count = len(im2col._plan(X.data, (3, 3), (1, 1), (1, 1))[1])
+    assert (count == 1) == (chunks == "one chunk")
+    grad_out = rng.normal(size=(6, 3, 6, 6))
+    with autograd.record():
+        Y = conv2d(X, w, b, 1, 1)
+    Y.backward(grad_out)
+    assert len(built) == (count if keep_up_to else 2 * count)
+    for got, expected in zip((X.grad, w.grad, b.grad), conv2d_grad(X.data, w.data, grad_out, 1, 1)):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_the_backward_pass_gives_the_kept_matrices_back_for_the_next_step(monkeypatch):
+    """The arrays a forward pass lends to the tape come back after its backward pass and serve
+    the next forward pass of that geometry (no new arrays a step); a layer of the same geometry
+    recorded meanwhile gets arrays of its own, so its columns never overwrite the first's."""
+    from d2lmini import autograd, im2col
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 2000)  # several chunks
+    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 0)  # every matrix given back, small or not
+    monkeypatch.setattr(im2col, "_local", type(im2col._local)())  # this thread's arrays afresh
+    rng = np.random.default_rng(25)
+    X = rng.normal(size=(6, 2, 6, 6))
+    w1, w2 = Tensor(rng.normal(size=(2, 2, 3, 3))), Tensor(rng.normal(size=(2, 2, 3, 3)))
+    for w in (w1, w2):
+        w.attach_grad()
+    lent = spy_keep(monkeypatch)
+
+    def step():
         with autograd.record():
-            Y = conv2d(X, w, None, 1, 1)
+            Y = conv2d(conv2d(X, w1, None, 1, 1), w2, None, 1, 1)  # the same geometry twice
+        arrays = [id(a) for keep in lent for a in keep]
         Y.backward(np.ones(Y.shape))
-        kept = layout == "batch last" and chunks == 1
-        assert len(built) == (1 if kept else 2 * chunks)
-        np.testing.assert_allclose(w.grad, conv2d_grad(X, w.data, np.ones(Y.shape), 1, 1)[1],
-                                   rtol=1e-12, atol=1e-12)
+        lent.clear()
+        return arrays
+
+    first = step()
+    assert len(first) == len(set(first)) > 2  # every chunk of each layer an array of its own
+    assert sorted(step()) == sorted(first)  # the same arrays again, given back and lent anew
+    expected_h = conv2d(X, w1.data, None, 1, 1)
+    _, expected_w1, _ = conv2d_grad(X, w1.data, conv2d_grad(expected_h, w2.data,
+                                                            np.ones(expected_h.shape), 1, 1)[0],
+                                    1, 1)
+    np.testing.assert_allclose(w1.grad, expected_w1, rtol=1e-12, atol=1e-12)
+
+
+def test_given_back_matrices_are_held_to_the_kept_bytes(monkeypatch):
+    """At most _KEPT_BYTES of given-back matrices stay with a thread: past it, the geometry
+    given back least recently goes first."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 0)
+    monkeypatch.setattr(im2col, "_local", type(im2col._local)())
+    x = np.ones((2, 1, 6, 6))
+    sizes = []
+    for width in (6, 7, 8):  # three geometries, each kept and given back once
+        kept = []
+        xw = np.ones((2, 1, 6, width))
+        im2col.conv2d_forward(xw, np.ones((1, 1, 3, 3)), None, (1, 1), (1, 1), kept)
+        im2col.conv2d_backward(xw, np.ones((1, 1, 3, 3)), np.ones((2, 1, 6, width)), (1, 1),
+                               (1, 1), True, kept)
+        sizes.append(sum(a.nbytes for a in kept))
+    spare = im2col._local.spare
+    assert len(spare) == 3
+    monkeypatch.setattr(im2col, "_KEPT_BYTES", sizes[1] + sizes[2])
+    kept = []
+    im2col.conv2d_forward(x, np.ones((1, 1, 3, 3)), None, (1, 1), (1, 1), kept)  # width 6 again
+    im2col.conv2d_backward(x, np.ones((1, 1, 3, 3)), np.ones((2, 1, 6, 6)), (1, 1), (1, 1),
+                           True, kept)
+    widths = [key[0][3][1] for key in spare]  # the layouts' (H, W), oldest first
+    assert widths == [8, 6]  # width 7, given back least recently, went first
+
+
+def test_small_matrices_are_made_afresh_not_given_back(monkeypatch):
+    """A column matrix under _KEEP_FROM_BYTES is not kept after its backward pass: the next
+    step makes a new one, and memory holds none between steps."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_local", type(im2col._local)())
+    x, w = np.ones((2, 1, 6, 6)), np.ones((1, 1, 3, 3))
+    kept = []
+    im2col.conv2d_forward(x, w, None, (1, 1), (1, 1), kept)
+    assert len(kept) == 1 and kept[0].nbytes < im2col._KEEP_FROM_BYTES
+    im2col.conv2d_backward(x, w, np.ones((2, 1, 6, 6)), (1, 1), (1, 1), True, kept)
+    assert not any(im2col._local.__dict__.get("spare", {}).values())
+
+
+@each_layout
+@INVALID_IS_EXPECTED
+@pytest.mark.parametrize("where", ["X", "weight"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_kept_columns_give_the_loops_nan_and_inf(monkeypatch, layout, where, bad):
+    """Through the tape (the kept column matrices), an inf or NaN in the input or the kernel
+    reaches the gradients the loops say, and the grid's discarded columns add no NaN."""
+    from d2lmini import autograd, im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 2000)  # several chunks
+    X, weight = np.ones((3, 1, 5, 6)), np.ones((2, 1, 2, 3))
+    {"X": X, "weight": weight}[where][0, 0, 1, 0] = bad  # column 0: read by a discarded position
+    grad_out = np.cos(np.arange(3 * 2 * 4 * 4)).reshape(3, 2, 4, 4)
+    x, w = Tensor(X), Tensor(weight)
+    for leaf in (x, w):
+        leaf.attach_grad()
+    with autograd.record():
+        Y = conv2d(x, w, None, 1, 0)
+    Y.backward(grad_out)
+    assert_same_nan_and_inf([x.grad, w.grad], conv2d_grad_loop(X, weight, grad_out, 1, 0)[:2],
+                            np.float64)
+
