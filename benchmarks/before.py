@@ -7,11 +7,12 @@ each kernel tap's strided view into a six-dimensional column matrix, one matrix 
 for the input gradient add the columns back tap by tap (col2im). A few images at a time, so
 that each column matrix is used while it is in the CPU cache.
 
-The functions are those of d2lmini's ``conv.py`` at the performance issue's start (commit
-ffad789), line for line where it matters: the column gradient is named before col2im, as it
-was, so that it stays alive meanwhile. (Freed at once, it changes how the C library reuses
-memory: run alone, such a backward pass took half the time, with a thousand fewer page
-faults a call; in the benchmark's process the two took the same time.)
+One line differs from d2lmini's ``conv.py`` at the issue's start (commit ffad789): the column
+gradient goes straight into col2im, where that code named it first and so kept it alive
+meanwhile. The work is the same, but the named array changes how the C library reuses memory:
+in some processes each call then makes a thousand page faults, and B1 and B2 take 1.5-1.7x as
+long. This baseline is the faster of the two, so a speed-up over it is one over the old code
+at its best.
 
 ``conv2d`` is taped as ``d2lmini.conv2d`` is, with the same checks, so the two are timed
 through the same layer path; ``forward`` and ``backward`` take checked arrays (one float dtype,
@@ -87,8 +88,7 @@ def backward(x, w, grad, stride, pad, need_x=True):
         g = np.ascontiguousarray(grad[part].transpose(1, 0, 2, 3)).reshape(C_out, -1)
         grad_w += (cols @ g.T).T
         if need_x:
-            grad_cols = w2.T @ g  # (C_in*kh*kw, n*H*W)
-            grad_x[part] = _col2im(grad_cols, x[part].shape, w.shape[2:], stride, pad)
+            grad_x[part] = _col2im(w2.T @ g, x[part].shape, w.shape[2:], stride, pad)
     return grad_x, grad_w.reshape(w.shape), grad.sum(axis=(0, 2, 3))
 
 
