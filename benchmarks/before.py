@@ -7,9 +7,9 @@ each kernel tap's strided view into a six-dimensional column matrix, one matrix 
 for the input gradient add the columns back tap by tap (col2im). A few images at a time, so
 that each column matrix is used while it is in the CPU cache.
 
-One line differs from d2lmini's ``conv.py`` at the issue's start (commit ffad789): the column
-gradient goes straight into col2im, where that code named it first and so kept it alive
-meanwhile. The work is the same, but the named array changes how the C library reuses memory:
+It computes what d2lmini's ``conv.py`` computed at the issue's start (commit ffad789), with one
+difference that matters: the column gradient goes straight into col2im, where that code named
+it first and so kept it alive meanwhile. The work is the same, but the named array changes how the C library reuses memory:
 in some processes each call then makes a thousand page faults, and B1 and B2 take 1.5-1.7x as
 long. This baseline is the faster of the two, so a speed-up over it is one over the old code
 at its best.
