@@ -50,15 +50,16 @@ it is used:
    output (nothing discarded). The price is moving the chunk into and out of that layout value
    by value, which costs more than it saves on wide images.
 9. A batch whose column matrices come to at most ``_KEEP_BATCH_BYTES`` (4 MB: LeNet's
-   layers, or eight 128 x 128 RGB images under a 3 x 3 kernel of stride 2) keeps them from its forward pass for its backward
-   pass, each chunk's in an array of its own that the tape holds (as long as the recorded graph
-   lives): the backward pass builds none, and writes the input gradient's columns over them,
-   so that a second ``backward()`` through the same graph builds them again. The backward pass
-   then gives the large arrays back to its thread, for the next forward pass of the same
-   geometry to take (as trick 4, without page faults). Larger batches build theirs again in the backward
-   pass, chunk by chunk: a whole batch's column matrices would no longer be in the CPU cache
-   when the backward pass reads them, and reading them costs more than building them again
-   (measured on 64 images of 28 x 28 under a 5 x 5 kernel, 6 MB: 2-4% slower kept).
+   layers, or eight 128 x 128 RGB images under a 3 x 3 kernel of stride 2) keeps them from its
+   forward pass for its backward pass, each chunk's in an array of its own that the tape holds
+   (as long as the recorded graph lives): the backward pass builds none, and writes the input
+   gradient's columns over them, so that a second ``backward()`` through the same graph builds
+   them again. The backward pass then gives the large arrays back to its thread, for the next
+   forward pass of the same geometry to take (as trick 4, without page faults). Larger
+   batches build theirs again in the backward pass, chunk by chunk: a whole batch's column
+   matrices would no longer be in the CPU cache when the backward pass reads them, and reading
+   them costs more than building them again (measured on 64 images of 28 x 28 under a 5 x 5
+   kernel, 6 MB: 2-4% slower kept).
 
 On the grid, gradients must not see the discarded positions: the output gradient is zero
 there, and where an input (or a weight) holds inf or NaN, whose product with that zero would be
@@ -404,14 +405,16 @@ def _chunks(N, per_image, chunk_bytes):
 
 
 def _plan(x, kernel_hw, stride, pad):
-    """The chunks of the batch of x and the layout of each: ((H_out, W_out), ((slice, layout),
-    ...)), made once per geometry (a training loop asks for the same few again and again)."""
+    """The chunks of the batch of x and the layout of each, and whether the batch keeps its
+    column matrices for the backward pass (trick 9): ((H_out, W_out), ((slice, layout), ...),
+    keeps), made once per geometry (a training loop asks for the same few again and again)."""
     return _geometry_plan(x.shape, x.dtype.str, kernel_hw, stride, pad, _CHUNK_BYTES,
-                          _BATCH_LAST_UP_TO)
+                          _BATCH_LAST_UP_TO, _KEEP_BATCH_BYTES)
 
 
 @functools.lru_cache(maxsize=64)
-def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, batch_last_up_to):
+def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, batch_last_up_to,
+                   keep_batch_bytes):
     N, C, H_in, W_in = shape
     out_hw = _output_hw((H_in + 2 * pad[0], W_in + 2 * pad[1]), kernel_hw, stride)
     kind = _BatchLast if out_hw[1] <= batch_last_up_to else _Grid  # trick 8, or tricks 1 and 2
@@ -424,7 +427,8 @@ def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, batch_last
         if n not in layouts:
             layouts[n] = kind(n, C, (H_in, W_in), kernel_hw, stride, pad, dtype)
         plan.append((part, layouts[n]))
-    return out_hw, tuple(plan)
+    keeps = sum(layout.cols_bytes for _, layout in plan) <= keep_batch_bytes  # trick 9
+    return out_hw, tuple(plan), keeps
 
 
 class _Cores:
@@ -497,17 +501,11 @@ def _each_chunk(work, plan):
     return _cores.map(work, plan)
 
 
-def _keeps(plan):
-    """Whether a batch keeps its column matrices for its backward pass (trick 9): at most
-    ``_KEEP_BATCH_BYTES`` of them in all."""
-    return sum(layout.cols_bytes for _, layout in plan) <= _KEEP_BATCH_BYTES
-
-
 def _lend(layout, dtype):
     """A (K + 1, row) column-matrix array, its last row ones, for the tape to hold until the
-    backward pass (trick 9): one that an earlier backward pass gave back to this thread, else a
-    new one."""
-    spare = _local.__dict__.setdefault("spare", OrderedDict()).get((layout.key, dtype.str))
+    backward pass (trick 9): for a layout that keeps its own work arrays (trick 4), one that an
+    earlier backward pass gave back to this thread if there is one; else a new one."""
+    spare = _local.__dict__.get("spare", {}).get((layout.key, dtype.str)) if layout.kept else None
     array = spare.pop() if spare else np.empty((layout.K + 1, layout.row), dtype=dtype)
     array[-1] = 1
     return array
@@ -515,10 +513,11 @@ def _lend(layout, dtype):
 
 def _give_back(layout, array):
     """Keep ``array``, a column matrix the backward pass has used, for the next forward pass
-    of the layout on this thread, if it is of ``_KEEP_FROM_BYTES`` or more (a smaller one costs
-    no page faults to make again, as trick 4 found); at most ``_KEPT_BYTES`` of them, the
-    geometry least recently given back going first."""
-    if array.nbytes < _KEEP_FROM_BYTES:
+    of the layout on this thread, if the layout keeps its own work arrays (a column matrix of
+    ``_KEEP_FROM_BYTES`` or more: a smaller one costs no page faults to make again, as trick 4
+    found); at most ``_KEPT_BYTES`` of them, the geometry least recently given back going
+    first."""
+    if not layout.kept:
         return
     spare = _local.__dict__.setdefault("spare", OrderedDict())
     key = (layout.key, array.dtype.str)
@@ -534,19 +533,19 @@ def _give_back(layout, array):
 def conv2d_forward(x, w, b, stride, pad, keep=None):
     """Y = conv2d(x, w, b) on checked arrays of one float dtype; b may be None.
 
-    With ``keep`` a list, a batch whose column matrices are small enough (:func:`_keeps`)
+    With ``keep`` a list, a batch whose column matrices are small enough (:func:`_plan`)
     appends them to it, one array per chunk in the plan's order, for
     ``conv2d_backward(..., cols=keep)`` (trick 9).
     """
     (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
-    out_hw, plan = _plan(x, (kh, kw), stride, pad)
+    out_hw, plan, keeps = _plan(x, (kh, kw), stride, pad)
     Y = np.empty((N, C_out) + out_hw, dtype=x.dtype)  # a new array: the caller keeps it
     if Y.size == 0:
         return Y
     wb = np.empty((C_out, C_in * kh * kw + 1), dtype=x.dtype)  # trick 3: the bias as a column
     wb[:, :-1] = w.reshape(C_out, -1)
     wb[:, -1] = 0 if b is None else b
-    keep_cols = keep is not None and _keeps(plan)
+    keep_cols = keep is not None and keeps
 
     def chunk(part, layout):
         # (K + 1, row): lent to the caller (trick 9), or the layout's work array
@@ -567,14 +566,15 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
     """(grad_x or None, grad_w, grad_b) of conv2d on checked arrays, given grad = dL/dY.
 
     The column matrix of each chunk is built again, unless ``cols`` is the list that
-    ``conv2d_forward(..., keep=cols)`` filled for this batch (trick 9; anything else is
-    ignored): its arrays are then used, written over (by the input gradient's columns) and
-    given back for the next forward pass, so pass them once. With ``need_x`` false the input
-    gradient (a third of the work) is skipped.
+    ``conv2d_forward(..., keep=cols)`` filled for this batch (trick 9): its arrays are then
+    used, written over (by the input gradient's columns) and given back for the next forward
+    pass, so pass them once. (An array not of its chunk's shape and dtype, or a list not of
+    this batch's length, is ignored: those columns are built again.) With ``need_x`` false the
+    input gradient (a third of the work) is skipped.
     """
     (N, C_in, _, _), (C_out, _, kh, kw) = x.shape, w.shape
     K = C_in * kh * kw
-    out_hw, plan = _plan(x, (kh, kw), stride, pad)
+    out_hw, plan, keeps = _plan(x, (kh, kw), stride, pad)
     grad_wb = np.zeros((C_out, K + 1), dtype=x.dtype)  # weight gradient, then the bias's
     grad_x = np.empty(x.shape, dtype=x.dtype) if need_x else None
     if N == 0 or C_out == 0:  # an empty product: zero gradients
@@ -587,10 +587,10 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
             finite_x, finite_w = bool(np.isfinite(np.sum(x))), bool(np.isfinite(np.sum(w)))
     w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
     kept = {}  # the forward pass's column matrices (trick 9), by the start of their chunk
-    if (cols is not None and _keeps(plan) and len(cols) == len(plan)
-            and all(isinstance(a, np.ndarray) and a.dtype == x.dtype
-                    and a.shape == (layout.K + 1, layout.row) for a, (_, layout) in zip(cols, plan))):
-        kept = {part.start: a for a, (part, _) in zip(cols, plan)}
+    if cols is not None and keeps and len(cols) == len(plan):
+        kept = {part.start: a for a, (part, layout) in zip(cols, plan)
+                if isinstance(a, np.ndarray) and a.dtype == x.dtype
+                and a.shape == (layout.K + 1, layout.row)}
 
     def chunk(part, layout):
         # dL/dY as a matrix of columns (on the grid zero at the discarded positions), in the

@@ -230,7 +230,7 @@ def conv_layout(name):
     saved = im2col._BATCH_LAST_UP_TO
     im2col._BATCH_LAST_UP_TO = LAYOUTS[name]
     try:
-        _, plan = im2col._plan(np.zeros((1, 1, 40, 40)), (3, 3), (1, 1), (1, 1))
+        _, plan, _ = im2col._plan(np.zeros((1, 1, 40, 40)), (3, 3), (1, 1), (1, 1))
         assert type(plan[0][1]).__name__ == KINDS[name]  # the switch takes effect
         yield
     finally:
@@ -474,7 +474,7 @@ def test_conv2d_and_grad_match_the_loops_on_fixed_cases(layout, dtype, strides, 
 def test_small_images_are_worked_batch_last_and_wide_ones_on_the_grid(shape, kernel, padding,
                                                                        expected):
     from d2lmini import im2col
-    _, plan = im2col._plan(np.zeros(shape, np.float32), (kernel, kernel), (1, 1),
+    _, plan, _ = im2col._plan(np.zeros(shape, np.float32), (kernel, kernel), (1, 1),
                            (padding, padding))
     assert {type(layout).__name__ for _, layout in plan} == {expected}
 
@@ -488,7 +488,7 @@ def test_rows_with_slack_give_what_the_loops_give(monkeypatch, layout):
     rng = np.random.default_rng(14)
     shape = {"grid": (8, 2, 8, 6), "batch last": (8, 2, 8, 8)}[layout]  # 512 columns of 8 bytes
     X, weight, bias = rng.normal(size=shape), rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
-    _, ((_, chunk),) = im2col._plan(X, (3, 3), (1, 1), (1, 1))
+    _, ((_, chunk),), _ = im2col._plan(X, (3, 3), (1, 1), (1, 1))
     assert chunk.M == 512 and chunk.row > chunk.M
     grad_out = rng.normal(size=output_shape(X, weight, 1, 1))
     np.testing.assert_allclose(conv2d(X, weight, bias, 1, 1),
@@ -507,7 +507,7 @@ def test_conv2d_batches_split_into_chunks_agree(monkeypatch, layout):
     grad_out = rng.normal(size=(7, 5, 5, 6))
     whole = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
     monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)  # one image per chunk
-    _, plan = im2col._plan(X, (3, 3), (2, 2), (1, 1))
+    _, plan, _ = im2col._plan(X, (3, 3), (2, 2), (1, 1))
     assert len(plan) == 7 and type(plan[0][1]).__name__ == KINDS[layout]
     single = conv2d(X, weight, None, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
     # rows (taps and ones) x columns (H_out * Wq on the grid, H_out * W_out batch last) x itemsize
@@ -616,7 +616,7 @@ def test_a_large_work_array_of_a_small_layout_is_kept_not_scratch(monkeypatch, l
     fresh_work_arrays(monkeypatch, keep_from=8192, layout=layout)
     rng = np.random.default_rng(13)
     X, weight = rng.normal(size=(1, 1, 16, 16)), rng.normal(size=(64, 1, 1, 1))
-    _, ((_, chunk),) = im2col._plan(X, (1, 1), (1, 1), (0, 0))
+    _, ((_, chunk),), _ = im2col._plan(X, (1, 1), (1, 1), (0, 0))
     assert not chunk.kept  # its column matrix, (2, 256) float64, is 4 KiB
     np.testing.assert_allclose(conv2d(X, weight), conv2d_naive(X, weight), rtol=1e-12)
     assert all(a.nbytes < 8192 for a in im2col._local.scratch.values())
@@ -635,7 +635,7 @@ def test_only_large_chunks_keep_their_buffers(monkeypatch, layout):
     results = {}
     for keep_from in (0, 1 << 30):  # every chunk kept; none
         fresh_work_arrays(monkeypatch, keep_from=keep_from, layout=layout)
-        _, plan = im2col._plan(X, (3, 3), (1, 1), (1, 1))
+        _, plan, _ = im2col._plan(X, (3, 3), (1, 1), (1, 1))
         assert [chunk.kept for _, chunk in plan] == [keep_from == 0]
         results[keep_from] = conv2d(X, weight, bias, 1, 1), *conv2d_grad(X, weight, grad_out, 1, 1)
         assert len(im2col._local.buffers) == (ROLES[layout] if keep_from == 0 else 0)
