@@ -64,7 +64,8 @@ it is used:
 On the grid, gradients must not see the discarded positions: the output gradient is zero
 there, and where an input (or a weight) holds inf or NaN, whose product with that zero would be
 NaN, the discarded columns are zeroed too (checked by one sum, so finite inputs pay nothing
-more).
+more). A column matrix kept for the backward pass (trick 9) has its discarded columns zeroed
+once its forward product is made, so a backward pass that uses only kept ones checks nothing.
 
 Where the time goes (forward and all three gradients, N=32, C_in=16, C_out=32, 32x32, 3x3,
 on the grid, on one core; ``make bench`` measures it): about 60% in the three matrix products,
@@ -554,6 +555,8 @@ def conv2d_forward(x, w, b, stride, pad, keep=None):
         out = _out_buffer(layout, C_out, x.dtype)
         np.matmul(wb, cols, out=out)  # (C_out, M): every column (on the grid, discarded too)
         layout.write_output(out, Y[part])  # (n, C_out, H_out, W_out)
+        if keep_cols and layout.discards:  # kept: zeros where the gradient is zero (no 0 * inf)
+            layout.discard_view(cols[:layout.K])[...] = 0
         return base
 
     bases = _each_chunk(chunk, plan)  # in the plan's order, whichever thread made each
@@ -581,16 +584,18 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
         if need_x:
             grad_x[...] = 0
         return grad_x, grad_wb[:, :K].reshape(w.shape), grad_wb[:, K].copy()
-    finite_x = finite_w = True  # only discarded columns (the grid's) can make a NaN of inf
-    if plan[0][1].discards:
-        with np.errstate(over="ignore", invalid="ignore"):  # a sum is finite only if every term is
-            finite_x, finite_w = bool(np.isfinite(np.sum(x))), bool(np.isfinite(np.sum(w)))
-    w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
     kept = {}  # the forward pass's column matrices (trick 9), by the start of their chunk
     if cols is not None and keeps and len(cols) == len(plan):
         kept = {part.start: a for a, (part, layout) in zip(cols, plan)
                 if isinstance(a, np.ndarray) and a.dtype == x.dtype
                 and a.shape == (layout.K + 1, layout.row)}
+    finite_x = finite_w = True  # only discarded columns (the grid's) can make a NaN of inf
+    if plan[0][1].discards:
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum is finite only if every term is
+            finite_w = bool(np.isfinite(np.sum(w)))
+            # kept columns are zero where discarded already: x matters only if some are built
+            finite_x = len(kept) == len(plan) or bool(np.isfinite(np.sum(x)))
+    w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
 
     def chunk(part, layout):
         # dL/dY as a matrix of columns (on the grid zero at the discarded positions), in the
@@ -601,10 +606,8 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
         if base is None:
             base = _cols_buffer(layout, x.dtype)
             chunk_cols = _im2col(layout, x[part], finite_x, base)  # (K + 1, M)
-        else:  # the forward pass's (trick 9), built as for finite values
+        else:  # the forward pass's (trick 9), zero in the discarded columns
             chunk_cols = base[:, :layout.M]
-            if not finite_x:  # 0 * inf is NaN: the discarded columns as im2col would zero them
-                layout.discard_view(chunk_cols[:layout.K])[...] = 0
         # (C_out, K + 1), the last column the bias gradient; written as the transpose of
         # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
         chunk_grad = np.matmul(chunk_cols, g.T).T

@@ -1133,3 +1133,22 @@ def test_kept_columns_give_the_loops_nan_and_inf(monkeypatch, layout, where, bad
     assert_same_nan_and_inf([x.grad, w.grad], conv2d_grad_loop(X, weight, grad_out, 1, 0)[:2],
                             np.float64)
 
+
+
+@INVALID_IS_EXPECTED
+def test_a_chunk_built_again_beside_kept_ones_still_minds_inf(monkeypatch):
+    """Where some chunks' kept columns are used and one chunk's are built again (its array
+    not of its shape), the chunk built again zeroes its discarded columns for an inf input,
+    as conv2d_grad does: the gradients are the loops'."""
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS["grid"])
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 2000)  # one image a chunk
+    X, weight = np.ones((3, 1, 5, 6)), np.ones((2, 1, 2, 3))
+    X[0, 0, 1, 0] = np.inf  # column 0 of image 0: read by a discarded position too
+    grad_out = np.cos(np.arange(3 * 2 * 4 * 4)).reshape(3, 2, 4, 4)
+    kept = []
+    im2col.conv2d_forward(X, weight, None, (1, 1), (0, 0), kept)
+    assert len(kept) == 3
+    kept[0] = np.zeros((1, 1))  # image 0's columns: built again
+    got = im2col.conv2d_backward(X, weight, grad_out, (1, 1), (0, 0), True, kept)
+    assert_same_nan_and_inf(got[:2], conv2d_grad_loop(X, weight, grad_out, 1, 0)[:2], np.float64)
