@@ -1021,7 +1021,8 @@ def test_a_small_batch_keeps_every_chunks_columns_and_a_large_one_builds_them_ag
     from d2lmini import autograd, im2col
     monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
     monkeypatch.setattr(im2col, "_KEEP_BATCH_BYTES", keep_up_to)
-    monkeypatch.setattr(im2col, "_CHUNK_BYTES", im2col._CHUNK_BYTES if chunks == "one chunk" else 2000)
+    if chunks == "several chunks":
+        monkeypatch.setattr(im2col, "_CHUNK_BYTES", 2000)
     built = count_im2col(monkeypatch)
     rng = np.random.default_rng(23)
     X, w = Tensor(rng.normal(size=(6, 2, 6, 6))), Tensor(rng.normal(size=(3, 2, 3, 3)))
