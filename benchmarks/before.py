@@ -9,10 +9,10 @@ that each column matrix is used while it is in the CPU cache.
 
 It computes what d2lmini's ``conv.py`` computed at the issue's start (commit ffad789), with one
 difference that matters: the column gradient goes straight into col2im, where that code named
-it first and so kept it alive meanwhile. The work is the same, but the named array changes how the C library reuses memory:
-in some processes each call then makes a thousand page faults, and B1 and B2 take 1.5-1.7x as
-long. This baseline is the faster of the two, so a speed-up over it is one over the old code
-at its best.
+it first and so kept it alive meanwhile. The work is the same, but the named array changes how
+the C library reuses memory: in some processes each call then makes a thousand page faults,
+and B1 and B2 take 1.5-1.7x as long. This baseline is the faster of the two, so a speed-up
+over it is one over the old code at its best.
 
 ``conv2d`` is taped as ``d2lmini.conv2d`` is, with the same checks, so the two are timed
 through the same layer path; ``forward`` and ``backward`` take checked arrays (one float dtype,

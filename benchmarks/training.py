@@ -289,9 +289,11 @@ def peak_bytes(ours):
     """tracemalloc's peak during one training step (everything alive counted: the batch, the
     parameters and gradients, conv2d's work arrays kept between calls, and what the step
     allocates)."""
-    for kept in ("buffers", "scratch", "views", "spare"):  # made again under tracemalloc, so counted,
+    # made again under tracemalloc, so counted, even when an earlier step of this thread (the
+    # timed ones) made them
+    for kept in ("buffers", "scratch", "views", "spare"):
         im2col._local.__dict__.pop(kept, None)
-    gc.collect()  # even when an earlier step of this thread (the timed ones) made them
+    gc.collect()
     tracemalloc.start()
     try:
         fresh = Ours(ours.X.copy(), ours.y.copy(), ours.X.dtype)
