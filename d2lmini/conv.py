@@ -288,9 +288,9 @@ def _conv2d(X, weight, bias, x, w, b, stride, pad):
 
     def backward(grad):
         need_x = isinstance(X, Tensor) and X.requires_grad
-        cols = kept[:] if kept else None  # used once: a second backward() builds them again
-        if kept:
-            kept.clear()
+        cols = None
+        if kept:  # used once: a second backward() builds them again
+            cols, kept[:] = kept[:], []
         grad_x, grad_w, grad_b = _conv2d_backward(x, w, grad, stride, pad, need_x, cols)
         return grad_x, grad_w, None if b is None else grad_b
 

@@ -1079,22 +1079,19 @@ def test_given_back_matrices_are_held_to_the_kept_bytes(monkeypatch):
     from d2lmini import im2col
     monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 0)
     monkeypatch.setattr(im2col, "_local", type(im2col._local)())
-    x = np.ones((2, 1, 6, 6))
-    sizes = []
-    for width in (6, 7, 8):  # three geometries, each kept and given back once
-        kept = []
-        xw = np.ones((2, 1, 6, width))
-        im2col.conv2d_forward(xw, np.ones((1, 1, 3, 3)), None, (1, 1), (1, 1), kept)
-        im2col.conv2d_backward(xw, np.ones((1, 1, 3, 3)), np.ones((2, 1, 6, width)), (1, 1),
-                               (1, 1), True, kept)
-        sizes.append(sum(a.nbytes for a in kept))
+    w = np.ones((1, 1, 3, 3))
+
+    def kept_and_given_back(width):  # one step of a geometry; the bytes it kept
+        x, kept = np.ones((2, 1, 6, width)), []
+        im2col.conv2d_forward(x, w, None, (1, 1), (1, 1), kept)
+        im2col.conv2d_backward(x, w, np.ones((2, 1, 6, width)), (1, 1), (1, 1), True, kept)
+        return sum(a.nbytes for a in kept)
+
+    sizes = [kept_and_given_back(width) for width in (6, 7, 8)]  # three geometries
     spare = im2col._local.spare
     assert len(spare) == 3
     monkeypatch.setattr(im2col, "_KEPT_BYTES", sizes[1] + sizes[2])
-    kept = []
-    im2col.conv2d_forward(x, np.ones((1, 1, 3, 3)), None, (1, 1), (1, 1), kept)  # width 6 again
-    im2col.conv2d_backward(x, np.ones((1, 1, 3, 3)), np.ones((2, 1, 6, 6)), (1, 1), (1, 1),
-                           True, kept)
+    kept_and_given_back(6)  # width 6 again
     widths = [key[0][3][1] for key in spare]  # the layouts' (H, W), oldest first
     assert widths == [8, 6]  # width 7, given back least recently, went first
 
