@@ -9,7 +9,7 @@ sigmoid in an exercise) and in an exercise of notebook 07 (max pooling built fro
 """
 import numpy as np
 
-from .autograd import taped, unwrap
+from .autograd import Tensor, taped, unwrap
 from .conv import _float_array
 
 __all__ = ["relu", "sigmoid", "tanh"]
@@ -48,7 +48,13 @@ def _relu_in_place(y):
     a = unwrap(y)
     positive = a > 0
     np.maximum(a, _zeros(a), out=a)
-    return taped(a, (y,), lambda g: (g * positive,))
+    if not isinstance(y, Tensor):
+        return a
+    # y is the layer's own new node on the tape: its backward takes the ReLU's gradient
+    # first, so that the layer and its ReLU are one node
+    backward = y._backward
+    y._backward = lambda g: backward(g * positive)
+    return y
 
 
 def sigmoid(x):

@@ -31,6 +31,7 @@ Rules a learner can rely on:
 array([2., 4., 6.])
 """
 import contextlib
+import itertools
 import operator
 
 import numpy as np
@@ -39,6 +40,8 @@ from numpy.lib.array_utils import normalize_axis_tuple
 __all__ = ["Tensor", "record", "is_recording", "taped", "unwrap", "numerical_grad", "grad_check"]
 
 _recording = False
+_made = itertools.count()  # numbers the tensors in the order they are made
+_made_at = operator.attrgetter("_made")
 
 
 @contextlib.contextmanager
@@ -111,7 +114,7 @@ def taped(value, parents, backward):
     """
     if _recording:
         for parent in parents:  # a plain loop: stops at the first parent that needs one
-            if _needs_grad(parent):
+            if isinstance(parent, Tensor) and parent.requires_grad:
                 return Tensor(value, _parents=tuple(parents), _backward=backward)
     return value
 
@@ -172,7 +175,10 @@ class Tensor:
     """
 
     def __init__(self, data, *, _parents=(), _backward=None):
-        self.data = _as_float_array(data)
+        # a float array as it is (every recorded result is one); anything else converted
+        self.data = (data if type(data) is np.ndarray and data.dtype.kind == "f"
+                     else _as_float_array(data))
+        self._made = next(_made)  # made after its parents: an order backward() can follow
         self.grad = None
         self._parents = _parents
         self._backward = _backward
@@ -284,8 +290,10 @@ class Tensor:
                 "`with autograd.record():` from a parameter's data() or a tensor on which "
                 "attach_grad() was called."
             )
-        if out_grad is None:
-            out_grad = np.broadcast_to(np.ones((), self.dtype), self.shape)  # no full-size array
+        if out_grad is None:  # a read-only view of a single 1 (np.broadcast_to's, made faster)
+            out_grad = np.ndarray(self.shape, self.dtype, np.ones(1, self.dtype), 0,
+                                  (0,) * self.ndim)
+            out_grad.flags.writeable = False
         else:
             out_grad = _as_float_array(out_grad, "backward()", "out_grad").astype(
                 self.dtype, copy=False)  # only read: never written by the tape
@@ -302,7 +310,7 @@ class Tensor:
                 leaves.append((node, grad))
                 continue
             for parent, parent_grad in zip(node._parents, node._backward(grad)):
-                if _needs_grad(parent):
+                if isinstance(parent, Tensor) and parent.requires_grad:
                     key = id(parent)
                     grads[key] = grads[key] + parent_grad if key in grads else parent_grad
         for leaf, grad in leaves:  # write only once every gradient is known
@@ -311,26 +319,20 @@ class Tensor:
     def _topological_order(self):
         """The recorded nodes this tensor depends on, each after all its parents.
 
-        Depth-first, without recursion; a node is placed once, when all its parents are, even
-        when several paths lead to it (``y + y * y`` reaches ``y`` twice).
+        A tensor is made after its parents, so the order in which they were made is one: find
+        every node once (depth-first, without recursion; ``y + y * y`` reaches ``y`` twice),
+        then sort them by when they were made.
         """
-        order, seen, stack = [], set(), [(self, False)]
+        nodes, stack = {id(self): self}, [self]
         while stack:
-            node, parents_done = stack.pop()
-            if parents_done:
-                order.append(node)
-                continue
-            if id(node) in seen:  # reached again through another path: already placed
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            for parent in node._parents:
-                if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in seen:
-                    stack.append((parent, False))
-        return order
+            for parent in stack.pop()._parents:
+                if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in nodes:
+                    nodes[id(parent)] = parent
+                    stack.append(parent)
+        return sorted(nodes.values(), key=_made_at)
 
     def _write_grad(self, grad):
-        target = self._parameter.grad() if self._parameter is not None else self.grad
+        target = self._parameter._grad if self._parameter is not None else self.grad
         if target is None:  # a leaf that was never given a buffer
             self.grad = target = np.zeros_like(self.data)
         target[...] = grad

@@ -219,7 +219,10 @@ def _check_conv2d(func, X, weight, bias, strides, padding):
 def _one_dtype(*arrays):
     """The arrays (None left out of it) in the dtype NumPy gives their arithmetic: float32
     with float64 computes in float64."""
-    dtype = np.result_type(*(a for a in arrays if a is not None))
+    present = [a for a in arrays if a is not None]
+    if len({a.dtype for a in present}) == 1:  # the usual case: nothing to work out
+        return arrays
+    dtype = np.result_type(*present)
     return tuple(None if a is None else a.astype(dtype, copy=False) for a in arrays)
 
 
@@ -283,7 +286,8 @@ def _conv2d(X, weight, bias, x, w, b, stride, pad):
     """``conv2d`` of the arguments X, weight, bias, whose checked arrays are x, w, b (one
     dtype), with the stride and padding as pairs; taped."""
     # a small batch's column matrices are kept for the backward pass, if there will be one
-    kept = [] if is_recording() and any(_needs_grad(a) for a in (X, weight, bias)) else None
+    kept = [] if is_recording() and (_needs_grad(X) or _needs_grad(weight)
+                                     or _needs_grad(bias)) else None
     Y = _conv2d_forward(x, w, b, stride, pad, kept)  # (N, C_out, H_out, W_out)
 
     def backward(grad):

@@ -141,7 +141,8 @@ def _buffer(layout, role, shape, dtype, zeros=True, ones_row=False):
 
 def _output_hw(padded_hw, kernel_hw, stride):
     """(H_out, W_out): how many windows of ``kernel_hw`` fit, ``stride`` apart, in ``padded_hw``."""
-    return tuple((p - k) // s + 1 for p, k, s in zip(padded_hw, kernel_hw, stride))
+    return ((padded_hw[0] - kernel_hw[0]) // stride[0] + 1,
+            (padded_hw[1] - kernel_hw[1]) // stride[1] + 1)
 
 
 def _row_length(values, itemsize):
@@ -316,6 +317,9 @@ class _BatchLast(_Layout):
         self.M = self.out_hw[0] * self.out_hw[1] * n
         self._sizes(n, C, in_hw, kernel_hw, stride, pad, dtype)
         self.inside = (slice(ph, ph + H_in), slice(pw, pw + W_in))  # the image in the padding
+        # each tap (a, b) with the rows and columns of the padded chunk that it reads
+        self.taps = [(a, b, *self.tap_slices(a, b))
+                     for a in range(kernel_hw[0]) for b in range(kernel_hw[1])]
 
     def as_outputs(self, flat):
         """(rows, M) -> (rows, H_out, W_out, n): a matrix of columns seen as output images."""
@@ -355,10 +359,8 @@ class _BatchLast(_Layout):
         padded[...] = 0  # (C, Hp, Wp, n)
         kh, kw = self.kernel_hw
         taps = self.as_outputs(base[:, :self.M]).reshape(self.C, kh, kw, *self.out_hw, self.n)
-        for a in range(kh):  # kh*kw additions of long rows
-            for b in range(kw):
-                rows, columns = self.tap_slices(a, b)
-                padded[:, rows, columns] += taps[:, a, b]  # (C, H_out, W_out, n)
+        for a, b, rows, columns in self.taps:  # kh*kw additions of long rows
+            padded[:, rows, columns] += taps[:, a, b]  # (C, H_out, W_out, n)
         grad_x[...] = padded[:, self.inside[0], self.inside[1]].transpose(3, 0, 1, 2)
 
 
@@ -494,8 +496,7 @@ def _each_chunk(work, plan):
     """[work(part, layout) for part, layout in plan], shared between the cores (trick 7) when
     this is the main thread (a caller's own threads already share the cores)."""
     global _cores
-    on_main = threading.current_thread() is threading.main_thread()
-    if len(plan) < 2 or not on_main:
+    if len(plan) < 2 or threading.current_thread() is not threading.main_thread():
         return [work(part, layout) for part, layout in plan]
     if _cores is None or _cores.pid != os.getpid():  # a forked process has no helper threads
         _cores = _Cores()

@@ -151,28 +151,33 @@ class SoftmaxCrossEntropyLoss(Loss):
                 f"{z.shape}"
             )
         target = self._check_label(label, z.shape)
-        scale = self._scale(name, z.shape[0], sample_weight, z.dtype)
+        # None: every loss as it is (no weight given), not multiplied by 1
+        scale = (None if self._weight is None and sample_weight is None
+                 else self._scale(name, z.shape[0], sample_weight, z.dtype))
         logp = z if self._from_logits else _log_softmax(z)  # (N, K)
         rows = np.arange(z.shape[0])
         if self._sparse_label:
             losses = 0.0 - logp[rows, target]  # (N,); 0.0 - so that a loss of 0 is not -0
         else:
             losses = 0.0 - (logp * target).sum(axis=-1)  # (N,)
-        losses = (losses * scale).astype(z.dtype, copy=False)
+        if scale is not None:
+            losses = (losses * scale).astype(z.dtype, copy=False)
 
         def backward(grad):  # grad: (N,)
-            g = (grad * scale)[:, None]  # (N, 1)
-            if self._sparse_label:
-                one_hot = np.zeros_like(z)
-                one_hot[rows, target] = 1
-            else:
-                one_hot = target
+            g = (grad if scale is None else grad * scale)[:, None]  # (N, 1)
             if self._from_logits:
-                return (-g * one_hot,)
-            softmax = np.exp(logp)  # (N, K)
-            if not self._sparse_label:  # a distribution that does not sum to 1 scales it
+                if self._sparse_label:
+                    one_hot = np.zeros_like(z)
+                    one_hot[rows, target] = 1
+                    return (-g * one_hot,)
+                return (-g * target,)
+            softmax = np.exp(logp)  # (N, K), then softmax - one_hot in its place
+            if self._sparse_label:
+                softmax[rows, target] -= 1  # each row once
+            else:  # a distribution that does not sum to 1 scales the softmax
                 softmax *= target.sum(axis=-1, keepdims=True)
-            return (g * (softmax - one_hot),)  # softmax - one_hot
+                softmax -= target
+            return (g * softmax,)
 
         return taped(losses, (pred,), backward)
 

@@ -165,8 +165,9 @@ class Parameter:
 
     def data(self):
         """The value: the array itself, or, while recording, a Tensor wrapping it."""
-        self._check_initialized("data")
-        return self._leaf if autograd.is_recording() else self._data
+        if self._data is None:
+            self._check_initialized("data")  # raises, saying why
+        return self._leaf if autograd._recording else self._data
 
     def grad(self):
         """The gradient the last ``backward()`` wrote (zeros before the first)."""
@@ -301,10 +302,12 @@ class Block:
         super().__delattr__(name)
 
     def _all_params(self):
-        """Every parameter of this block and its children, without names (cheap: no dicts)."""
-        yield from self.params.values()
+        """Every parameter of this block and its children, in a list, without names (cheap: no
+        dicts)."""
+        params = list(self.params._params.values())
         for child in self._children.values():
-            yield from child._all_params()
+            params += child._all_params()
+        return params
 
     def collect_params(self):
         """All parameters of this block and its children; a child's names are prefixed 'child.'."""
@@ -446,7 +449,12 @@ def _dense(x, weight, bias, flatten):
     a = _float_array("Dense", "x", x)
     w = _float_array("Dense", "weight", weight)
     b = None if bias is None else _float_array("Dense", "bias", bias)
-    a, w, b = _one_dtype(a, w, b)
+    return _dense_of(x, weight, bias, *_one_dtype(a, w, b), flatten)
+
+
+def _dense_of(x, weight, bias, a, w, b, flatten):
+    """``_dense`` of the arguments x, weight, bias, whose checked arrays are a, w, b (one
+    dtype); taped."""
     a2 = a.reshape((a.shape[0], -1)) if flatten else a  # (N, C, H, W) -> (N, C*H*W) if flatten
     y = a2 @ w.T  # (..., in_units) -> (..., units)
     if b is not None:
@@ -507,7 +515,8 @@ class Dense(Block):
         return f"Dense({in_units or None} -> {units}, {self.act if self.act else 'linear'})"
 
     def forward(self, x):
-        shape = _float_array("Dense", "x", x).shape
+        array = _float_array("Dense", "x", x)
+        shape = array.shape
         if len(shape) < (2 if self._flatten else 1):
             raise ValueError(
                 f"Dense: x must have a batch axis and at least one more, got shape {shape}; "
@@ -525,8 +534,11 @@ class Dense(Block):
             )
         if self.weight._data is None and self.weight._deferred is not None:
             self.weight._finish_deferred_init((units, in_units))
+        weight = self.weight.data()
         bias = None if self.bias is None else self.bias.data()
-        out = _dense(x, self.weight.data(), bias, self._flatten)
+        # a parameter is a float array of its declared shape: the arrays only need one dtype
+        arrays = _one_dtype(array, unwrap(weight), unwrap(bias))
+        out = _dense_of(x, weight, bias, *arrays, self._flatten)
         return out if self.act is None else self.act._of_new(out)
 
 

@@ -267,8 +267,9 @@ def _first_maxima(taps, Y, x_shape, pool, stride, pad, out_hw):
         real = _stacked_taps(_pad(np.ones(x_shape[-2:], dtype=bool), pad, False), pool,
                              stride, out_hw)
         firsts &= real.reshape((len(taps),) + (1,) * (Y.ndim - 2) + out_hw)
-    taken = np.zeros(Y.shape, dtype=bool)  # (..., H_out, W_out)
-    for first in firsts:
-        np.greater(first, taken, out=first)  # held here and not before: the first maximum
-        taken |= first
+    taken = firsts[0].copy()  # (..., H_out, W_out): the first tap's maxima are all first
+    for t in range(1, len(firsts)):
+        np.greater(firsts[t], taken, out=firsts[t])  # held here and not before: the first
+        if t < len(firsts) - 1:  # (after the last tap nothing reads it)
+            taken |= firsts[t]
     return firsts
