@@ -220,6 +220,38 @@ def test_gradients_from_two_paths_add_up():
     np.testing.assert_allclose(x.grad, 2 + 8 * VEC, rtol=1e-14)
 
 
+def test_shared_results_reached_by_many_paths_get_every_path():
+    """Each node's gradient is complete before it passes it on, however the paths cross:
+    the tape follows the order in which the tensors were made, which puts every node after
+    all the nodes it is computed from, whatever order the depth-first search finds them in."""
+
+    def f(x, w):
+        a = x * w
+        b = a + x  # made from a and x
+        c = b * a  # from b and a: a reached again through b
+        d = (c + b) * (a - w)  # a, b, w reached again
+        return d * d + c
+
+    assert grad_check(f, VEC, VEC[::-1].copy()) < 1e-6
+
+
+def test_backward_by_default_makes_no_array_as_large_as_the_result():
+    """``backward()`` with no out_grad uses a read-only view of a single 1 as the gradient of a
+    non-scalar result (the gradient of its sum), not an array of ones as large as it."""
+    import tracemalloc
+    x = leaf(np.zeros(1 << 20))
+    with record():
+        y = x.reshape((1024, 1024))  # 8 MB; its backward reshapes the gradient (a view)
+    tracemalloc.start()
+    try:
+        y.backward()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(x.grad, 1.0)
+    assert peak < 1 << 20
+
+
 def test_a_long_chain_does_not_recurse():
     x = leaf([1.0])
     with record():

@@ -280,6 +280,24 @@ def test_a_layers_relu_gives_what_a_separate_relu_gives(make, x):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("make, x", [
+    (lambda: nn.Dense(5, activation="relu", in_units=4), np.ones((3, 4))),
+    (lambda: nn.Conv2D(3, kernel_size=2, activation="relu"), np.ones((2, 2, 4, 4))),
+], ids=["Dense", "Conv2D"])
+def test_a_layer_and_its_relu_are_one_node_on_the_tape(make, x):
+    """The ReLU of a layer's own output is folded into the layer's node (its backward applies
+    the ReLU's mask first): one node whose parents are the layer's input and parameters."""
+    layer = make()
+    layer.initialize(seed=0)
+    leaf = autograd.Tensor(x)
+    leaf.attach_grad()
+    with autograd.record():
+        out = layer(leaf)
+    weight, bias = out._parents[1:]
+    assert out._parents[0] is leaf
+    assert weight.data is layer.weight.data() and bias.data is layer.bias.data()
+
+
 # --------------------------------------------------------------------- Sequential
 def test_sequential_names_children_by_position():
     net = nn.Sequential()
