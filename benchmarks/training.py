@@ -166,8 +166,8 @@ class Peer:
 
 class Direct:
     """The same step, loss included, on the functions d2lmini's layers call (``im2col``'s
-    conv2d, ``pool``'s taps, the matrix products of ``Dense``), called directly: no layer, tape
-    or check.
+    conv2d, ``pool``'s 2x2 maximum, the matrix products of ``Dense``), called directly: no
+    layer, tape or check.
 
     Not a way to train (it knows this one network only); it measures what the layer path (the
     layers' checks, the tape, ``Trainer.step``) adds to the time of the functions that compute.
@@ -187,18 +187,12 @@ class Direct:
     @staticmethod
     def _max_pool(x):
         """2x2 max pooling of x (N, C, H, W), and where each window's first maximum is."""
-        out_hw = (x.shape[2] // 2, x.shape[3] // 2)
-        taps = pool._stacked_taps(x, (2, 2), (2, 2), out_hw)  # (4, N, C, H/2, W/2)
-        Y = taps.max(axis=0)
-        return Y, pool._first_maxima(taps, Y, x.shape, (2, 2), (2, 2), (0, 0), out_hw)
+        return pool._max_2x2(x)
 
     @staticmethod
-    def _max_pool_grad(grad, firsts, shape):
+    def _max_pool_grad(grad, firsts):
         """The gradient of ``_max_pool``: each window's at its first maximum, zero elsewhere."""
-        grad_x = np.zeros(shape, grad.dtype)
-        targets = pool._all_taps(grad_x, (2, 2), (2, 2), grad.shape[2:])  # (2, 2, N, C, H, W)
-        np.add((grad * firsts).reshape(targets.shape), 0.0, out=targets)  # disjoint: written
-        return grad_x
+        return pool._max_2x2_grad(grad, *firsts)
 
     def step(self):
         w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = self.params
@@ -232,9 +226,9 @@ class Direct:
         grads[8], grads[9], g = g.T @ a2, g.sum(axis=0), (g @ w5) * m4
         grads[6], grads[7], g = g.T @ a1, g.sum(axis=0), (g @ w4) * m3
         grads[4], grads[5], g = g.T @ a0, g.sum(axis=0), (g @ w3).reshape(p2.shape)
-        g = self._max_pool_grad(g, f2, h2.shape) * m2
+        g = self._max_pool_grad(g, f2) * m2
         g, grads[2], grads[3] = im2col.conv2d_backward(p1, w2, g, one, one, True, kept2)
-        g = self._max_pool_grad(g, f1, h1.shape) * m1
+        g = self._max_pool_grad(g, f1) * m1
         _, grads[0], grads[1] = im2col.conv2d_backward(self.X, w1, g, one, one, False, kept1)
         for param, grad in zip(self.params, grads):
             param -= LR * grad

@@ -178,7 +178,9 @@ def pool2d(X, pool_size, mode="max", strides=None, padding=0):
     strided view ``Xp[..., i::stride, j::stride]`` of the padded input, one value per output
     pixel. The kh*kw views are stacked (one strided view of them all, copied by one NumPy
     call), and their maximum (or mean) over the stack is the output: kh*kw passes over the
-    batch (4 for a 2x2 pool), whatever its size, and no Python loop over pixels.
+    batch (4 for a 2x2 pool), whatever its size, and no Python loop over pixels. Max pooling
+    of 2 x 2 windows side by side, the most common, takes a faster route to the same result
+    (``_max_2x2``, which says how).
 
     Args:
         X: input, shape (H, W) or (N, C, H, W); a Tensor inside ``autograd.record()`` is taped.
@@ -215,6 +217,9 @@ def pool2d(X, pool_size, mode="max", strides=None, padding=0):
 def _pool2d(X, mode, x, pool, stride, pad):
     """``pool2d`` of X, whose checked array is x, with the pool, stride and padding as pairs;
     taped."""
+    if (mode == "max" and pool == stride == (2, 2) and pad == (0, 0)
+            and x.shape[-2] % 2 == 0 and x.shape[-1] % 2 == 0):
+        return _max_pool_2x2(X, x)  # the most common pooling, faster
     xp = _pad(x, pad, -np.inf if mode == "max" else 0.0)  # (..., H + 2ph, W + 2pw)
     out_hw = _output_hw(xp.shape[-2:], pool, stride)
     taps = _stacked_taps(xp, pool, stride, out_hw)  # (kh*kw, ..., H_out, W_out)
@@ -226,28 +231,106 @@ def _pool2d(X, mode, x, pool, stride, pad):
     else:
         Y = taps.sum(axis=0)  # tap by tap, in row-major order
         Y /= pool[0] * pool[1]
-    # windows that do not overlap each own their cells: there a gradient is written, not added
-    # (twice as fast on these strided views)
-    disjoint = stride[0] >= pool[0] and stride[1] >= pool[1]
+        firsts = None
 
     def backward(grad):  # grad: (..., H_out, W_out)
-        grad_xp = np.zeros(xp.shape, dtype=x.dtype)  # (..., H + 2ph, W + 2pw)
-        if mode == "avg":  # each tap's share, the same for all: (..., H_out, W_out)
-            shares = grad / (pool[0] * pool[1])
-        else:
-            # (kh*kw, ..., H_out, W_out): each output's gradient, at the tap of its first maximum
-            shares = grad * firsts
-        if disjoint:  # every tap written by one call, shares + 0.0 as adding to the zeros
-            targets = _all_taps(grad_xp, pool, stride, out_hw)  # would give: -0.0 becomes 0.0
-            np.add(shares if mode == "avg" else shares.reshape(targets.shape), 0.0,
-                   out=targets)
-        else:
-            for t, target in enumerate(_taps(grad_xp, pool, stride, out_hw)):
-                target += shares if mode == "avg" else shares[t]
-        ph, pw = pad
-        return (grad_xp[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]],)  # (..., H, W)
+        return (_taps_grad(grad, mode, firsts, x.shape, pool, stride, pad),)
 
     return taped(Y, (X,), backward)
+
+
+def _taps_grad(grad, mode, firsts, x_shape, pool, stride, pad):
+    """dL/dX of ``_pool2d`` given ``grad`` = dL/dY, (..., H_out, W_out): each output's gradient
+    back to its window's taps, to the first maximum (``firsts``) or 1 / (kh * kw) to each."""
+    (ph, pw), out_hw = pad, grad.shape[-2:]
+    grad_xp = np.zeros(x_shape[:-2] + (x_shape[-2] + 2 * ph, x_shape[-1] + 2 * pw),
+                       dtype=grad.dtype)  # (..., H + 2ph, W + 2pw)
+    if mode == "avg":  # each tap's share, the same for all: (..., H_out, W_out)
+        shares = grad / (pool[0] * pool[1])
+    else:
+        # (kh*kw, ..., H_out, W_out): each output's gradient, at the tap of its first maximum
+        shares = grad * firsts
+    # windows that do not overlap each own their cells: there a gradient is written, not added
+    # (twice as fast on these strided views)
+    if stride[0] >= pool[0] and stride[1] >= pool[1]:
+        # every tap written by one call, shares + 0.0 as adding to the zeros would give:
+        # -0.0 becomes 0.0
+        targets = _all_taps(grad_xp, pool, stride, out_hw)
+        np.add(shares if mode == "avg" else shares.reshape(targets.shape), 0.0, out=targets)
+    else:
+        for t, target in enumerate(_taps(grad_xp, pool, stride, out_hw)):
+            target += shares if mode == "avg" else shares[t]
+    return grad_xp[..., ph:ph + x_shape[-2], pw:pw + x_shape[-1]]  # (..., H, W)
+
+
+def _max_pool_2x2(X, x):
+    """``_pool2d`` for max pooling of 2 x 2 windows side by side (stride 2, no padding) on an
+    even height and width: the same values and gradients, faster (``_max_2x2`` says how)."""
+    x = np.ascontiguousarray(x)
+    Y, took = _max_2x2(x, firsts=is_recording())
+    if took is None:
+        return Y
+
+    def backward(grad):  # grad: (..., H_out, W_out)
+        if np.isnan(Y).any():  # the first NaN of a window takes it: the general way
+            out_hw = Y.shape[-2:]
+            taps = _stacked_taps(x, (2, 2), (2, 2), out_hw)  # (4, ..., H_out, W_out)
+            firsts = _first_maxima(taps, Y, x.shape, (2, 2), (2, 2), (0, 0), out_hw)
+            return (_taps_grad(grad, "max", firsts, x.shape, (2, 2), (2, 2), (0, 0)),)
+        return (_max_2x2_grad(grad, *took),)
+
+    return taped(Y, (X,), backward)
+
+
+def _max_2x2(x, firsts=True):
+    """The maximum of every 2 x 2 window of the contiguous x (..., H, W), side by side; with
+    ``firsts``, also where each window's first maximum is, for ``_max_2x2_grad``.
+
+    On small images a tap's strided view has short rows (as many values as the output is
+    wide), which NumPy copies slowly. Here every pass but one reads long rows instead. Seen as
+    one flat row, the left and right columns of the windows are every other value: their
+    maximum is one pass over two long strided views, ``m``, whose rows pair up. The upper and
+    lower rows of a window then lie W_out apart in ``m``: the maximum of ``m`` and of ``m``
+    shifted by W_out is one pass too, right for the upper row of each pair (and unused for
+    the lower). Only picking out those rows (for Y) has short ones, on a quarter of the data.
+    The first maximum of a window (ties to the top row, then the left column) is where the
+    right value is strictly larger than the left, then where the lower row's is strictly
+    larger than the upper's (right while no window holds NaN).
+
+    Returns:
+        Y (..., H / 2, W / 2), and (took_right, took_lower) or None: booleans over ``m``,
+        (... * H * W / 2,).
+    """
+    W_out = x.shape[-1] // 2
+    flat = x.reshape(-1)  # (... * H * W,)
+    left, right = flat[0::2], flat[1::2]  # every window's left and right column, row by row
+    m = np.maximum(left, right)  # (... * H * W_out,): each row of a window, its maximum
+    rows = np.empty_like(m)  # at each upper row: the window's maximum
+    upper, lower = m[:-W_out], m[W_out:]  # a value, and the one a row below it in its window
+    np.maximum(upper, lower, out=rows[:-W_out])
+    # the upper rows, (... * H_out, W_out): every other row of W_out values
+    Y = rows.reshape(-1, 2 * W_out)[:, :W_out].reshape(
+        x.shape[:-2] + (x.shape[-2] // 2, W_out)).copy()
+    return Y, ((right > left, lower > upper) if firsts else None)  # ties: left, upper
+
+
+def _max_2x2_grad(grad, took_right, took_lower):
+    """dL/dx of ``_max_2x2`` given ``grad`` = dL/dY (..., H_out, W_out): each window's
+    gradient at its first maximum, 0.0 elsewhere; the same long passes, backwards."""
+    W_out = grad.shape[-1]
+    # each output's gradient at its upper row, zero at the lower rows: (... * H * W_out,)
+    spread = np.zeros(took_right.shape, grad.dtype)
+    spread.reshape(-1, 2 * W_out)[:, :W_out] = grad.reshape(-1, W_out)
+    grad_m = np.empty_like(spread)  # the gradient of m: at the upper or the lower row
+    grad_m[-W_out:] = 0
+    np.multiply(spread[:-W_out], ~took_lower, out=grad_m[:-W_out])
+    grad_m[W_out:] += spread[:-W_out] * took_lower
+    grad_x = np.empty(grad.shape[:-2] + (2 * grad.shape[-2], 2 * W_out), grad.dtype)
+    grad_flat = grad_x.reshape(-1)
+    np.multiply(grad_m, took_right, out=grad_flat[1::2])  # to the right column, or
+    np.multiply(grad_m, ~took_right, out=grad_flat[0::2])  # to the left
+    grad_x += 0.0  # -0.0 (a negative gradient times False) becomes 0.0, as elsewhere
+    return grad_x
 
 
 def _first_maxima(taps, Y, x_shape, pool, stride, pad, out_hw):

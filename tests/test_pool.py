@@ -177,6 +177,50 @@ def test_padding_never_takes_the_max_gradient():
     assert grad.sum() == 9  # every window's gradient reached the input
 
 
+def general_max_pool(X, G):
+    """2 x 2 max pooling of stride 2 and its input gradient, the way every other pooling goes:
+    through the stacked taps, their first maxima and the taps' gradient."""
+    from d2lmini import pool
+    out_hw = (X.shape[-2] // 2, X.shape[-1] // 2)
+    taps = pool._stacked_taps(X, (2, 2), (2, 2), out_hw)
+    Y = taps.max(axis=0)
+    firsts = pool._first_maxima(taps, Y, X.shape, (2, 2), (2, 2), (0, 0), out_hw)
+    return Y, pool._taps_grad(G, "max", firsts, X.shape, (2, 2), (2, 2), (0, 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 2, 8, 8), (2, 3, 4, 2), (1, 1, 2, 2), (6, 10), (2, 4)])
+def test_2x2_max_pooling_gives_what_the_general_way_gives_bit_for_bit(shape, dtype):
+    """Max pooling of 2 x 2 windows side by side takes a faster route (``_max_pool_2x2``): the
+    same outputs and input gradients, bit for bit, with ties in every direction, NaN, +-inf
+    and a non-contiguous input, and output gradients holding -0.0, 0, inf and NaN."""
+    rng = np.random.default_rng(sum(shape))
+    G = rng.standard_normal((*shape[:-2], shape[-2] // 2, shape[-1] // 2)).astype(dtype)
+    G.flat[:4] = [-0.0, 0.0, np.inf, np.nan][:G.size]
+    cases = [rng.standard_normal(shape), rng.integers(0, 3, shape) * 1.0]  # values, many ties
+    special = rng.integers(0, 3, shape) * 1.0
+    special.flat[rng.choice(special.size, size=3, replace=False)] = [np.nan, np.inf, -np.inf]
+    special[..., 0, 0], special[..., 1, 1] = 5.0, np.nan  # a NaN after a larger value
+    cases += [special, np.full(shape, -np.inf), np.full(shape, np.nan)]
+    for X in cases:
+        X = X.astype(dtype)
+        for x in (X, np.repeat(X, 2, axis=-1)[..., ::2]):  # contiguous, and a strided view
+            with np.errstate(invalid="ignore"):  # both ways: inf * 0 (NaN) off the maximum
+                Y, grad = taped_grad(x, G, pool_size=2)
+                expected_Y, expected_grad = general_max_pool(X, G)
+            assert Y.dtype == grad.dtype == dtype
+            np.testing.assert_array_equal(Y.view(f"u{Y.itemsize}"),
+                                          expected_Y.view(f"u{Y.itemsize}"))
+            np.testing.assert_array_equal(grad.view(f"u{Y.itemsize}"),
+                                          expected_grad.view(f"u{Y.itemsize}"))
+    # the route is taken: a window's first maximum found without the stacked taps
+    x = autograd.Tensor(cases[1])
+    x.attach_grad()
+    with autograd.record():
+        Y = pool2d(x, 2)
+    assert "_max_pool_2x2" in Y._backward.__qualname__
+
+
 @pytest.mark.parametrize("mode", ["max", "avg"])
 def test_gradient_matches_torch(mode):
     torch = pytest.importorskip("torch")
