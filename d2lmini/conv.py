@@ -27,6 +27,9 @@ __all__ = ["corr2d_naive", "corr2d", "conv2d_naive", "conv2d", "conv2d_grad"]
 # --------------------------------------------------------------------- checking the input
 def _float_array(func, name, value):
     """``value`` as a float array: floats keep their dtype, integers and booleans become float64."""
+    array = value.data if isinstance(value, Tensor) else value
+    if type(array) is np.ndarray and array.dtype.kind == "f":  # the usual case: as it is
+        return array
     array = as_array(func, name, value)  # a clear error for ragged nested lists
     if array.dtype.kind in "biu":
         return array.astype(np.float64)
@@ -62,8 +65,12 @@ def _pair(func, name, value, minimum):
     return int(pair[0]), int(pair[1])
 
 
-def _check_fits(func, input_name, input_shape, kernel_name, kernel_shape):
+def _check_fits(func, input_name, input_shape, kernel_name, kernel_shape, padding=None):
+    """That the kernel fits in the input; ``padding``, if given, is named after the input's name
+    (formatted only for the error)."""
     if kernel_shape[0] > input_shape[0] or kernel_shape[1] > input_shape[1]:
+        if padding is not None:
+            input_name = f"{input_name} (padding {padding})"
         raise ValueError(
             f"{func}: the kernel {kernel_name} of height x width {tuple(kernel_shape)} is larger "
             f"than the {input_name} of {tuple(input_shape)}; expected a kernel no larger than the "
@@ -212,17 +219,17 @@ def _check_conv2d(func, X, weight, bias, strides, padding):
     stride = _pair(func, "strides", strides, 1)
     pad = _pair(func, "padding", padding, 0)
     padded_hw = (x.shape[2] + 2 * pad[0], x.shape[3] + 2 * pad[1])
-    _check_fits(func, f"padded input (padding {pad})", padded_hw, "weight", w.shape[2:])
+    _check_fits(func, "padded input", padded_hw, "weight", w.shape[2:], pad)
     return (*_one_dtype(x, w, b), stride, pad)
 
 
 def _one_dtype(*arrays):
     """The arrays (None left out of it) in the dtype NumPy gives their arithmetic: float32
     with float64 computes in float64."""
-    present = [a for a in arrays if a is not None]
-    if len({a.dtype for a in present}) == 1:  # the usual case: nothing to work out
+    dtypes = [a.dtype for a in arrays if a is not None]
+    if dtypes.count(dtypes[0]) == len(dtypes):  # the usual case: nothing to work out
         return arrays
-    dtype = np.result_type(*present)
+    dtype = np.result_type(*(a for a in arrays if a is not None))
     return tuple(None if a is None else a.astype(dtype, copy=False) for a in arrays)
 
 

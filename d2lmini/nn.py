@@ -396,8 +396,7 @@ class Conv2D(Block):
                 f"{self.weight.shape} expects {c_in}"
             )
         padded = (shape[2] + 2 * self.padding[0], shape[3] + 2 * self.padding[1])
-        _check_fits("Conv2D", f"padded input (padding {self.padding})", padded, "weight",
-                    self.kernel_size)
+        _check_fits("Conv2D", "padded input", padded, "weight", self.kernel_size, self.padding)
         if self.weight._data is None and self.weight._deferred is not None:
             self.weight._finish_deferred_init((c_out, shape[1], *self.kernel_size))
         weight = self.weight.data()  # first: a layer never initialized names its weight
