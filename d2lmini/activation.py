@@ -50,8 +50,8 @@ def _relu_in_place(y):
     np.maximum(a, _zeros(a), out=a)
     if not isinstance(y, Tensor):
         return a
-    # y is the layer's own new node on the tape: its backward takes the ReLU's gradient
-    # first, so that the layer and its ReLU are one node
+    # y is the layer's own new node on the tape (never a leaf): its backward now multiplies the
+    # incoming gradient by the ReLU's mask first, so that the layer and its ReLU are one node
     backward = y._backward
     y._backward = lambda g: backward(g * positive)
     return y

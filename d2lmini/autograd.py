@@ -31,7 +31,6 @@ Rules a learner can rely on:
 array([2., 4., 6.])
 """
 import contextlib
-import itertools
 import operator
 
 import numpy as np
@@ -40,8 +39,6 @@ from numpy.lib.array_utils import normalize_axis_tuple
 __all__ = ["Tensor", "record", "is_recording", "taped", "unwrap", "numerical_grad", "grad_check"]
 
 _recording = False
-_made = itertools.count()  # numbers the tensors in the order they are made
-_made_at = operator.attrgetter("_made")
 
 
 @contextlib.contextmanager
@@ -178,7 +175,6 @@ class Tensor:
         # a float array as it is (every recorded result is one); anything else converted
         self.data = (data if type(data) is np.ndarray and data.dtype.kind == "f"
                      else _as_float_array(data))
-        self._made = next(_made)  # made after its parents: an order backward() can follow
         self.grad = None
         self._parents = _parents
         self._backward = _backward
@@ -290,9 +286,10 @@ class Tensor:
                 "`with autograd.record():` from a parameter's data() or a tensor on which "
                 "attach_grad() was called."
             )
-        if out_grad is None:  # a read-only view of a single 1 (np.broadcast_to's, made faster)
-            out_grad = np.ndarray(self.shape, self.dtype, np.ones(1, self.dtype), 0,
-                                  (0,) * self.ndim)
+        if out_grad is None:  # a single 1 seen at every position: no array of this size
+            # (np.broadcast_to(np.ones((), dtype), shape) makes the same read-only view, slower)
+            out_grad = np.ndarray(self.shape, self.dtype, buffer=np.ones(1, self.dtype),
+                                  strides=(0,) * self.ndim)
             out_grad.flags.writeable = False
         else:
             out_grad = _as_float_array(out_grad, "backward()", "out_grad").astype(
@@ -319,17 +316,23 @@ class Tensor:
     def _topological_order(self):
         """The recorded nodes this tensor depends on, each after all its parents.
 
-        A tensor is made after its parents, so the order in which they were made is one: find
-        every node once (depth-first, without recursion; ``y + y * y`` reaches ``y`` twice),
-        then sort them by when they were made.
+        Depth-first, without recursion; a node is placed once, when all its parents are, even
+        when several paths lead to it (``y + y * y`` reaches ``y`` twice).
         """
-        nodes, stack = {id(self): self}, [self]
+        order, seen, stack = [], set(), [(self, False)]
         while stack:
-            for parent in stack.pop()._parents:
-                if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in nodes:
-                    nodes[id(parent)] = parent
-                    stack.append(parent)
-        return sorted(nodes.values(), key=_made_at)
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+                continue
+            if id(node) in seen:  # reached again through another path: already placed
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            for parent in node._parents:
+                if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in seen:
+                    stack.append((parent, False))
+        return order
 
     def _write_grad(self, grad):
         target = self._parameter._grad if self._parameter is not None else self.grad

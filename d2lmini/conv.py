@@ -227,7 +227,7 @@ def _one_dtype(*arrays):
     """The arrays (None left out of it) in the dtype NumPy gives their arithmetic: float32
     with float64 computes in float64."""
     dtypes = [a.dtype for a in arrays if a is not None]
-    if dtypes.count(dtypes[0]) == len(dtypes):  # the usual case: nothing to work out
+    if dtypes[0].isnative and dtypes.count(dtypes[0]) == len(dtypes):  # the usual case
         return arrays
     dtype = np.result_type(*(a for a in arrays if a is not None))
     return tuple(None if a is None else a.astype(dtype, copy=False) for a in arrays)

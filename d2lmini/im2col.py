@@ -318,7 +318,7 @@ class _BatchLast(_Layout):
         self._sizes(n, C, in_hw, kernel_hw, stride, pad, dtype)
         self.inside = (slice(ph, ph + H_in), slice(pw, pw + W_in))  # the image in the padding
         # each tap (a, b) with the rows and columns of the padded chunk that it reads
-        self.taps = [(a, b, *self.tap_slices(a, b))
+        self.tap_reads = [(a, b, *self.tap_slices(a, b))
                      for a in range(kernel_hw[0]) for b in range(kernel_hw[1])]
 
     def as_outputs(self, flat):
@@ -359,7 +359,7 @@ class _BatchLast(_Layout):
         padded[...] = 0  # (C, Hp, Wp, n)
         kh, kw = self.kernel_hw
         taps = self.as_outputs(base[:, :self.M]).reshape(self.C, kh, kw, *self.out_hw, self.n)
-        for a, b, rows, columns in self.taps:  # kh*kw additions of long rows
+        for a, b, rows, columns in self.tap_reads:  # kh*kw additions of long rows
             padded[:, rows, columns] += taps[:, a, b]  # (C, H_out, W_out, n)
         grad_x[...] = padded[:, self.inside[0], self.inside[1]].transpose(3, 0, 1, 2)
 

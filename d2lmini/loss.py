@@ -160,8 +160,7 @@ class SoftmaxCrossEntropyLoss(Loss):
             losses = 0.0 - logp[rows, target]  # (N,); 0.0 - so that a loss of 0 is not -0
         else:
             losses = 0.0 - (logp * target).sum(axis=-1)  # (N,)
-        if scale is not None:
-            losses = (losses * scale).astype(z.dtype, copy=False)
+        losses = (losses if scale is None else losses * scale).astype(z.dtype, copy=False)
 
         def backward(grad):  # grad: (N,)
             g = (grad if scale is None else grad * scale)[:, None]  # (N, 1)
@@ -171,13 +170,12 @@ class SoftmaxCrossEntropyLoss(Loss):
                     one_hot[rows, target] = 1
                     return (-g * one_hot,)
                 return (-g * target,)
-            softmax = np.exp(logp)  # (N, K), then softmax - one_hot in its place
+            softmax = np.exp(logp)  # (N, K)
             if self._sparse_label:
-                softmax[rows, target] -= 1  # each row once
-            else:  # a distribution that does not sum to 1 scales the softmax
-                softmax *= target.sum(axis=-1, keepdims=True)
-                softmax -= target
-            return (g * softmax,)
+                softmax[rows, target] -= 1  # softmax - one_hot, in its place (each row once)
+                return (g * softmax,)
+            softmax *= target.sum(axis=-1, keepdims=True)  # a distribution not summing to 1
+            return (g * (softmax - target),)  # in the dtype of the two
 
         return taped(losses, (pred,), backward)
 

@@ -304,7 +304,7 @@ class Block:
     def _all_params(self):
         """Every parameter of this block and its children, in a list, without names (cheap: no
         dicts)."""
-        params = list(self.params._params.values())
+        params = list(self.params.values())
         for child in self._children.values():
             params += child._all_params()
         return params

@@ -219,7 +219,14 @@ def _pool2d(X, mode, x, pool, stride, pad):
     taped."""
     if (mode == "max" and pool == stride == (2, 2) and pad == (0, 0)
             and x.shape[-2] % 2 == 0 and x.shape[-1] % 2 == 0):
-        return _max_pool_2x2(X, x)  # the most common pooling, faster
+        # the most common pooling, faster; unless a window holds NaN: which NaN comes out, and
+        # which one takes the gradient, as below
+        Y, took = _max_2x2(np.ascontiguousarray(x), firsts=is_recording())
+        if not np.isnan(Y).any():
+            if took is None:
+                return Y
+            dtype = x.dtype  # (the backward pass keeps the booleans, not x)
+            return taped(Y, (X,), lambda grad: (_max_2x2_grad(grad, *took, dtype),))
     xp = _pad(x, pad, -np.inf if mode == "max" else 0.0)  # (..., H + 2ph, W + 2pw)
     out_hw = _output_hw(xp.shape[-2:], pool, stride)
     taps = _stacked_taps(xp, pool, stride, out_hw)  # (kh*kw, ..., H_out, W_out)
@@ -234,17 +241,18 @@ def _pool2d(X, mode, x, pool, stride, pad):
         firsts = None
 
     def backward(grad):  # grad: (..., H_out, W_out)
-        return (_taps_grad(grad, mode, firsts, x.shape, pool, stride, pad),)
+        return (_taps_grad(grad, mode, firsts, x.shape, x.dtype, pool, stride, pad),)
 
     return taped(Y, (X,), backward)
 
 
-def _taps_grad(grad, mode, firsts, x_shape, pool, stride, pad):
-    """dL/dX of ``_pool2d`` given ``grad`` = dL/dY, (..., H_out, W_out): each output's gradient
-    back to its window's taps, to the first maximum (``firsts``) or 1 / (kh * kw) to each."""
+def _taps_grad(grad, mode, firsts, x_shape, dtype, pool, stride, pad):
+    """dL/dX of ``_pool2d`` (shape ``x_shape``, in ``dtype``) given ``grad`` = dL/dY,
+    (..., H_out, W_out): each output's gradient back to its window's taps, to the first
+    maximum (``firsts``) or 1 / (kh * kw) to each."""
     (ph, pw), out_hw = pad, grad.shape[-2:]
     grad_xp = np.zeros(x_shape[:-2] + (x_shape[-2] + 2 * ph, x_shape[-1] + 2 * pw),
-                       dtype=grad.dtype)  # (..., H + 2ph, W + 2pw)
+                       dtype=dtype)  # (..., H + 2ph, W + 2pw)
     if mode == "avg":  # each tap's share, the same for all: (..., H_out, W_out)
         shares = grad / (pool[0] * pool[1])
     else:
@@ -263,72 +271,68 @@ def _taps_grad(grad, mode, firsts, x_shape, pool, stride, pad):
     return grad_xp[..., ph:ph + x_shape[-2], pw:pw + x_shape[-1]]  # (..., H, W)
 
 
-def _max_pool_2x2(X, x):
-    """``_pool2d`` for max pooling of 2 x 2 windows side by side (stride 2, no padding) on an
-    even height and width: the same values and gradients, faster (``_max_2x2`` says how)."""
-    x = np.ascontiguousarray(x)
-    Y, took = _max_2x2(x, firsts=is_recording())
-    if took is None:
-        return Y
-
-    def backward(grad):  # grad: (..., H_out, W_out)
-        if np.isnan(Y).any():  # the first NaN of a window takes it: the general way
-            out_hw = Y.shape[-2:]
-            taps = _stacked_taps(x, (2, 2), (2, 2), out_hw)  # (4, ..., H_out, W_out)
-            firsts = _first_maxima(taps, Y, x.shape, (2, 2), (2, 2), (0, 0), out_hw)
-            return (_taps_grad(grad, "max", firsts, x.shape, (2, 2), (2, 2), (0, 0)),)
-        return (_max_2x2_grad(grad, *took),)
-
-    return taped(Y, (X,), backward)
-
-
 def _max_2x2(x, firsts=True):
-    """The maximum of every 2 x 2 window of the contiguous x (..., H, W), side by side; with
-    ``firsts``, also where each window's first maximum is, for ``_max_2x2_grad``.
+    """Max pooling of the contiguous x (..., H, W), H and W even, over 2 x 2 windows side by
+    side; with ``firsts``, also where each window's first maximum is, for ``_max_2x2_grad``.
+    The values of ``pool2d`` (where no window holds NaN), by another route.
 
     On small images a tap's strided view has short rows (as many values as the output is
     wide), which NumPy copies slowly. Here every pass but one reads long rows instead. Seen as
     one flat row, the left and right columns of the windows are every other value: their
-    maximum is one pass over two long strided views, ``m``, whose rows pair up. The upper and
-    lower rows of a window then lie W_out apart in ``m``: the maximum of ``m`` and of ``m``
-    shifted by W_out is one pass too, right for the upper row of each pair (and unused for
-    the lower). Only picking out those rows (for Y) has short ones, on a quarter of the data.
-    The first maximum of a window (ties to the top row, then the left column) is where the
-    right value is strictly larger than the left, then where the lower row's is strictly
-    larger than the upper's (right while no window holds NaN).
+    maximum is one pass over two long strided views, ``row_max`` (each window row's maximum),
+    whose rows pair up. The upper and lower rows of a window then lie W_out apart in
+    ``row_max``: the maximum of ``row_max`` and of ``row_max`` shifted by W_out is one pass
+    too, right at the upper row of each pair (and unused at the lower). Only picking out
+    those rows (for Y) has short ones, on a quarter of the data. The first maximum of a window
+    (ties to the top row, then the left column) is where the right value is strictly larger
+    than the left, then where the lower row's maximum is strictly larger than the upper's.
 
     Returns:
-        Y (..., H / 2, W / 2), and (took_right, took_lower) or None: booleans over ``m``,
-        (... * H * W / 2,).
+        Y (..., H / 2, W / 2), and (took_right, took_lower) or None: booleans laid out as
+        ``row_max``, (... * H * W / 2,) (took_lower W / 2 shorter).
     """
     W_out = x.shape[-1] // 2
     flat = x.reshape(-1)  # (... * H * W,)
     left, right = flat[0::2], flat[1::2]  # every window's left and right column, row by row
-    m = np.maximum(left, right)  # (... * H * W_out,): each row of a window, its maximum
-    rows = np.empty_like(m)  # at each upper row: the window's maximum
-    upper, lower = m[:-W_out], m[W_out:]  # a value, and the one a row below it in its window
-    np.maximum(upper, lower, out=rows[:-W_out])
+    row_max = np.maximum(left, right)  # (... * H * W_out,)
+    upper, lower = row_max[:-W_out], row_max[W_out:]  # a row, and the row below it
+    window_max = np.empty_like(row_max)  # right at every upper row
+    np.maximum(upper, lower, out=window_max[:-W_out])
     # the upper rows, (... * H_out, W_out): every other row of W_out values
-    Y = rows.reshape(-1, 2 * W_out)[:, :W_out].reshape(
+    Y = window_max.reshape(-1, 2 * W_out)[:, :W_out].reshape(
         x.shape[:-2] + (x.shape[-2] // 2, W_out)).copy()
     return Y, ((right > left, lower > upper) if firsts else None)  # ties: left, upper
 
 
-def _max_2x2_grad(grad, took_right, took_lower):
-    """dL/dx of ``_max_2x2`` given ``grad`` = dL/dY (..., H_out, W_out): each window's
-    gradient at its first maximum, 0.0 elsewhere; the same long passes, backwards."""
+def _max_2x2_grad(grad, took_right, took_lower, dtype):
+    """dL/dx of ``_max_2x2`` (in ``dtype``) given ``grad`` = dL/dY (..., H_out, W_out): each
+    window's gradient at its first maximum, 0.0 elsewhere; the same long passes, backwards.
+    The gradient of ``pool2d``, bit for bit."""
     W_out = grad.shape[-1]
+    R = grad.size // W_out  # rows of windows: (... * H_out)
+    if np.isinf(grad).any():  # inf * 0 is NaN: the general way, which warns once for it
+        rows = took_right.reshape(R, 2, W_out)  # right or left, in the upper and lower row
+        lower = np.zeros(R * 2 * W_out, bool)
+        lower[:-W_out] = took_lower
+        lower = lower.reshape(R, 2, W_out)[:, 0]  # (R, W_out): at each window's upper row
+        firsts = np.stack([~lower & ~rows[:, 0], ~lower & rows[:, 0],
+                           lower & ~rows[:, 1], lower & rows[:, 1]])  # taps in row-major order
+        shape = grad.shape[:-2] + (2 * grad.shape[-2], 2 * W_out)
+        return _taps_grad(grad, "max", firsts.reshape((4,) + grad.shape), shape, dtype,
+                          (2, 2), (2, 2), (0, 0))
     # each output's gradient at its upper row, zero at the lower rows: (... * H * W_out,)
-    spread = np.zeros(took_right.shape, grad.dtype)
-    spread.reshape(-1, 2 * W_out)[:, :W_out] = grad.reshape(-1, W_out)
-    grad_m = np.empty_like(spread)  # the gradient of m: at the upper or the lower row
-    grad_m[-W_out:] = 0
-    np.multiply(spread[:-W_out], ~took_lower, out=grad_m[:-W_out])
-    grad_m[W_out:] += spread[:-W_out] * took_lower
-    grad_x = np.empty(grad.shape[:-2] + (2 * grad.shape[-2], 2 * W_out), grad.dtype)
+    spread = np.zeros(took_right.shape, dtype)
+    spread.reshape(R, 2 * W_out)[:, :W_out] = grad.reshape(R, W_out)
+    # the gradient of row_max: at the upper row, or (shifted by a row) at the lower; the
+    # shifted addition also adds spread's zeros at the lower rows onto the next upper rows
+    grad_rows = np.empty_like(spread)
+    grad_rows[-W_out:] = 0
+    np.multiply(spread[:-W_out], ~took_lower, out=grad_rows[:-W_out])
+    grad_rows[W_out:] += spread[:-W_out] * took_lower
+    grad_x = np.empty(grad.shape[:-2] + (2 * grad.shape[-2], 2 * W_out), dtype)
     grad_flat = grad_x.reshape(-1)
-    np.multiply(grad_m, took_right, out=grad_flat[1::2])  # to the right column, or
-    np.multiply(grad_m, ~took_right, out=grad_flat[0::2])  # to the left
+    np.multiply(grad_rows, took_right, out=grad_flat[1::2])  # to the right column, or
+    np.multiply(grad_rows, ~took_right, out=grad_flat[0::2])  # to the left
     grad_x += 0.0  # -0.0 (a negative gradient times False) becomes 0.0, as elsewhere
     return grad_x
 
@@ -351,8 +355,7 @@ def _first_maxima(taps, Y, x_shape, pool, stride, pad, out_hw):
                              stride, out_hw)
         firsts &= real.reshape((len(taps),) + (1,) * (Y.ndim - 2) + out_hw)
     taken = firsts[0].copy()  # (..., H_out, W_out): the first tap's maxima are all first
-    for t in range(1, len(firsts)):
-        np.greater(firsts[t], taken, out=firsts[t])  # held here and not before: the first
-        if t < len(firsts) - 1:  # (after the last tap nothing reads it)
-            taken |= firsts[t]
+    for first in firsts[1:]:
+        np.greater(first, taken, out=first)  # held here and not before: the first maximum
+        taken |= first
     return firsts

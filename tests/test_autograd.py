@@ -222,8 +222,7 @@ def test_gradients_from_two_paths_add_up():
 
 def test_shared_results_reached_by_many_paths_get_every_path():
     """Each node's gradient is complete before it passes it on, however the paths cross:
-    the tape follows the order in which the tensors were made, which puts every node after
-    all the nodes it is computed from, whatever order the depth-first search finds them in."""
+    a node comes after every node computed from it in the order backward() follows."""
 
     def f(x, w):
         a = x * w

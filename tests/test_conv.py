@@ -78,6 +78,17 @@ def test_corr2d_matches_loop_and_scipy(case):
         np.testing.assert_array_equal(Y_naive, exact)
 
 
+def test_conv2d_of_big_endian_arrays_computes_in_native_byte_order():
+    """Arrays of another byte order (read from a file, say) give a result in the machine's
+    own: the dtype NumPy's arithmetic gives them."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+    expected = conv2d(x.astype(np.float32), w.astype(np.float32))
+    got = conv2d(x.astype(">f4"), w.astype(">f4"))
+    assert got.dtype == np.dtype(np.float32) and got.dtype.isnative
+    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("dtype, expected", [
     (np.float32, np.float32), (np.float64, np.float64), (np.int64, np.float64),
     (np.int32, np.float64), (np.uint8, np.float64), (np.bool_, np.float64),

@@ -82,6 +82,24 @@ def test_cross_entropy_options():
         assert grad_check(lambda z: loss(z, labels, w), z) < 1e-6
 
 
+@pytest.mark.parametrize("label_dtype", [np.float64, np.int64])
+def test_dense_labels_of_another_dtype_keep_the_dtype_of_pred(label_dtype):
+    """With distributions as labels in another dtype than pred (float32), the losses come back
+    in pred's dtype, and the gradient is computed in the dtype of the two (here float64)."""
+    z = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    labels = np.eye(4, dtype=label_dtype)[[0, 3, 1]]
+    x = autograd.Tensor(z)
+    x.attach_grad()
+    with autograd.record():
+        l = SoftmaxCrossEntropyLoss(sparse_label=False)(x, labels)
+    assert l.dtype == np.float32
+    (g,) = l._backward(np.ones(3, np.float32))
+    assert g.dtype == np.float64
+    softmax = np.exp(z - z.max(axis=1, keepdims=True))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(g, softmax - labels, rtol=1e-6, atol=1e-7)
+
+
 def test_labels_may_be_floats_or_a_column():
     z = np.random.default_rng(0).standard_normal((3, 4))
     expected = SoftmaxCrossEntropyLoss()(z, np.array([0, 3, 1]))

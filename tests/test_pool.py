@@ -1,4 +1,7 @@
 """d2lmini.pool: pool2d against the book's loop, PyTorch and central differences; its edges."""
+import warnings
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -185,40 +188,61 @@ def general_max_pool(X, G):
     taps = pool._stacked_taps(X, (2, 2), (2, 2), out_hw)
     Y = taps.max(axis=0)
     firsts = pool._first_maxima(taps, Y, X.shape, (2, 2), (2, 2), (0, 0), out_hw)
-    return Y, pool._taps_grad(G, "max", firsts, X.shape, (2, 2), (2, 2), (0, 0))
+    return Y, pool._taps_grad(G, "max", firsts, X.shape, X.dtype, (2, 2), (2, 2), (0, 0))
+
+
+def bits(a):
+    return a.view(f"u{a.itemsize}")
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(3, 2, 8, 8), (2, 3, 4, 2), (1, 1, 2, 2), (6, 10), (2, 4)])
 def test_2x2_max_pooling_gives_what_the_general_way_gives_bit_for_bit(shape, dtype):
-    """Max pooling of 2 x 2 windows side by side takes a faster route (``_max_pool_2x2``): the
-    same outputs and input gradients, bit for bit, with ties in every direction, NaN, +-inf
-    and a non-contiguous input, and output gradients holding -0.0, 0, inf and NaN."""
+    """Max pooling of 2 x 2 windows side by side takes a faster route (``_max_2x2``): the same
+    outputs and input gradients, bit for bit, and the same warnings, with ties in every
+    direction, NaN (of either sign), +-inf and a non-contiguous input, and output gradients
+    holding -0.0, 0, inf and NaN, in the input's dtype or in float64."""
     rng = np.random.default_rng(sum(shape))
-    G = rng.standard_normal((*shape[:-2], shape[-2] // 2, shape[-1] // 2)).astype(dtype)
+    G = rng.standard_normal((*shape[:-2], shape[-2] // 2, shape[-1] // 2))
+    finite_G = G.astype(dtype)
     G.flat[:4] = [-0.0, 0.0, np.inf, np.nan][:G.size]
     cases = [rng.standard_normal(shape), rng.integers(0, 3, shape) * 1.0]  # values, many ties
     special = rng.integers(0, 3, shape) * 1.0
     special.flat[rng.choice(special.size, size=3, replace=False)] = [np.nan, np.inf, -np.inf]
     special[..., 0, 0], special[..., 1, 1] = 5.0, np.nan  # a NaN after a larger value
-    cases += [special, np.full(shape, -np.inf), np.full(shape, np.nan)]
+    cases += [special, -special, np.full(shape, -np.inf), np.full(shape, np.nan)]
     for X in cases:
         X = X.astype(dtype)
         for x in (X, np.repeat(X, 2, axis=-1)[..., ::2]):  # contiguous, and a strided view
-            with np.errstate(invalid="ignore"):  # both ways: inf * 0 (NaN) off the maximum
-                Y, grad = taped_grad(x, G, pool_size=2)
-                expected_Y, expected_grad = general_max_pool(X, G)
-            assert Y.dtype == grad.dtype == dtype
-            np.testing.assert_array_equal(Y.view(f"u{Y.itemsize}"),
-                                          expected_Y.view(f"u{Y.itemsize}"))
-            np.testing.assert_array_equal(grad.view(f"u{Y.itemsize}"),
-                                          expected_grad.view(f"u{Y.itemsize}"))
-    # the route is taken: a window's first maximum found without the stacked taps
-    x = autograd.Tensor(cases[1])
+            for g in (finite_G, G.astype(dtype), G):
+                with warnings.catch_warnings(record=True) as fast_warnings:
+                    warnings.simplefilter("always")
+                    Y, grad = taped_grad(x, g, pool_size=2)
+                with warnings.catch_warnings(record=True) as general_warnings:
+                    warnings.simplefilter("always")
+                    expected_Y, expected_grad = general_max_pool(X, g)
+                assert Y.dtype == grad.dtype == dtype
+                np.testing.assert_array_equal(bits(Y), bits(expected_Y))
+                np.testing.assert_array_equal(bits(grad), bits(expected_grad))
+                assert ([str(w.message) for w in fast_warnings]
+                        == [str(w.message) for w in general_warnings])
+    # the gradient passed back to the layer before is in the input's dtype, whatever G's
+    x = autograd.Tensor(cases[0].astype(dtype))
     x.attach_grad()
     with autograd.record():
-        Y = pool2d(x, 2)
-    assert "_max_pool_2x2" in Y._backward.__qualname__
+        Y, Y1 = pool2d(x, 2), pool2d(x, 2, "avg", strides=1)  # and the general way
+    assert Y._backward(finite_G.astype(np.float64))[0].dtype == dtype
+    assert Y1._backward(np.ones(Y1.shape))[0].dtype == dtype
+
+
+def test_2x2_max_pooling_takes_the_faster_route():
+    """Without NaN in a window or inf in the gradient, 2 x 2 max pooling never stacks taps."""
+    from d2lmini import pool
+    X = np.random.default_rng(0).integers(0, 3, (4, 3, 6, 8)) * 1.0
+    with mock.patch.object(pool, "_stacked_taps", side_effect=AssertionError("stacked")):
+        taped_grad(X, pool_size=2)
+        with pytest.raises(AssertionError, match="stacked"):  # the general way stacks them
+            taped_grad(X, pool_size=2, strides=2, padding=1)
 
 
 @pytest.mark.parametrize("mode", ["max", "avg"])
