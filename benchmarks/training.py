@@ -192,7 +192,7 @@ class Direct:
     @staticmethod
     def _max_pool_grad(grad, firsts):
         """The gradient of ``_max_pool``: each window's at its first maximum, zero elsewhere."""
-        return pool._max_2x2_grad(grad, *firsts)
+        return pool._max_2x2_grad(grad, *firsts, grad.dtype)
 
     def step(self):
         w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = self.params
