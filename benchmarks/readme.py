@@ -111,7 +111,7 @@ def table(results):
                              lambda t: f"{t['peer_ms']:.2f} / {t['ours_ms']:.2f} ms = "
                                        f"{t['peer_ms'] / t['ours_ms']:.1f}x"),
               ">= 3x (d2lmini 3x faster)"),
-             ("same step calling im2col's conv2d, pool's taps and the products directly (no "
+             ("same step calling im2col's conv2d, pool's 2x2 maximum and the products directly (no "
               "layers, tape or checks): d2lmini / the direct calls",
               _setting_cells(settings, "training",
                              lambda t: f"{t['ours_ms']:.2f} / {t['direct_ms']:.2f} ms = "
