@@ -111,7 +111,7 @@ def taped(value, parents, backward):
     """
     if _recording:
         for parent in parents:  # a plain loop: stops at the first parent that needs one
-            if isinstance(parent, Tensor) and parent.requires_grad:
+            if _needs_grad(parent):
                 return Tensor(value, _parents=tuple(parents), _backward=backward)
     return value
 
@@ -307,7 +307,7 @@ class Tensor:
                 leaves.append((node, grad))
                 continue
             for parent, parent_grad in zip(node._parents, node._backward(grad)):
-                if isinstance(parent, Tensor) and parent.requires_grad:
+                if _needs_grad(parent):
                     key = id(parent)
                     grads[key] = grads[key] + parent_grad if key in grads else parent_grad
         for leaf, grad in leaves:  # write only once every gradient is known

@@ -226,10 +226,11 @@ def _check_conv2d(func, X, weight, bias, strides, padding):
 def _one_dtype(*arrays):
     """The arrays (None left out of it) in the dtype NumPy gives their arithmetic: float32
     with float64 computes in float64."""
-    dtypes = [a.dtype for a in arrays if a is not None]
+    present = [a for a in arrays if a is not None]
+    dtypes = [a.dtype for a in present]
     if dtypes[0].isnative and dtypes.count(dtypes[0]) == len(dtypes):  # the usual case
         return arrays
-    dtype = np.result_type(*(a for a in arrays if a is not None))
+    dtype = np.result_type(*present)
     return tuple(None if a is None else a.astype(dtype, copy=False) for a in arrays)
 
 

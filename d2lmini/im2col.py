@@ -319,7 +319,7 @@ class _BatchLast(_Layout):
         self.inside = (slice(ph, ph + H_in), slice(pw, pw + W_in))  # the image in the padding
         # each tap (a, b) with the rows and columns of the padded chunk that it reads
         self.tap_reads = [(a, b, *self.tap_slices(a, b))
-                     for a in range(kernel_hw[0]) for b in range(kernel_hw[1])]
+                          for a in range(kernel_hw[0]) for b in range(kernel_hw[1])]
 
     def as_outputs(self, flat):
         """(rows, M) -> (rows, H_out, W_out, n): a matrix of columns seen as output images."""

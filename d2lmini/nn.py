@@ -167,7 +167,7 @@ class Parameter:
         """The value: the array itself, or, while recording, a Tensor wrapping it."""
         if self._data is None:
             self._check_initialized("data")  # raises, saying why
-        return self._leaf if autograd._recording else self._data
+        return self._leaf if autograd.is_recording() else self._data
 
     def grad(self):
         """The gradient the last ``backward()`` wrote (zeros before the first)."""
