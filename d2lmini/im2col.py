@@ -37,8 +37,11 @@ it is used:
    main thread are dealt out to as many threads as the BLAS may use (every other chunk, on two
    cores), the BLAS held to one thread per product meanwhile; without it, the products use the
    BLAS's threads and the copies one core. Each chunk's result has its own place, so a result
-   never depends on which thread computed which chunk; it can differ in the last bits from an
-   unshared call, whose products the BLAS splits between its threads.
+   never depends on which thread computed which chunk; it can differ in the last bits from a
+   batch of one chunk, whose products the BLAS splits between its threads. The threads share
+   Python's lock (the GIL), which NumPy lets go while it works on large arrays, but
+   ``np.matmul`` not for a product of at most 500 values, however long its sums: a chunk's
+   weight gradient, for a layer of few channels, goes through ``np.dot`` (``_weight_grad``).
 8. Batch last (``_BatchLast``), for small images (LeNet's 8 x 8 digits and their 4 x 4
    maps). On the grid the taps' copies are long rows, but scattering the images onto the
    phases, writing the output, setting out its gradient and gathering the input gradient
@@ -370,9 +373,14 @@ def _cols_buffer(layout, dtype):
                    ones_row=True)
 
 
+def _out_rows(layout, C_out, dtype):
+    """The (C_out, row) work array of a layout's output (and of its gradient)."""
+    return _buffer(layout, "out", (C_out, layout.row), dtype, zeros=False)
+
+
 def _out_buffer(layout, C_out, dtype):
     """The (C_out, M) work matrix of a layout's output (and of its gradient)."""
-    return _buffer(layout, "out", (C_out, layout.row), dtype, zeros=False)[:, :layout.M]
+    return _out_rows(layout, C_out, dtype)[:, :layout.M]
 
 
 def _im2col(layout, x, finite, base):
@@ -382,6 +390,28 @@ def _im2col(layout, x, finite, base):
     cols = base[:, :layout.M]  # (C*kh*kw + 1, M)
     layout.im2col(x, finite, cols)
     return cols
+
+
+def _weight_grad(layout, base, g_rows, shared):
+    """dL/d(weight, bias) of one chunk, (C_out, K + 1) (the last column the bias's), from its
+    column matrix in ``base`` (K + 1, row) and dL/dY as columns in ``g_rows`` (C_out, row):
+    ``g @ cols.T``, computed as the transpose of ``cols @ g.T``, the orientation OpenBLAS runs
+    fastest for these shapes.
+
+    With ``shared`` (a batch of several chunks, which may run on two threads at once, trick 7)
+    by ``np.dot``: ``np.matmul`` keeps Python's lock (the GIL) through a product whose result
+    has at most 500 values, however long its sums (the weight gradient of few channels), so the
+    other thread would wait for it; ``np.dot`` lets the lock go, but copies a matrix that is not
+    contiguous, so it gets the whole rows, their slack (trick 6) zeroed on both sides to add
+    nothing. (Sums longer by those zeros than ``np.matmul``'s can differ in the last bits.)
+    """
+    M = layout.M
+    if not shared:
+        return np.matmul(base[:, :M], g_rows[:, :M].T).T
+    if layout.row > M:
+        base[:, M:] = 0
+        g_rows[:, M:] = 0
+    return np.dot(base, g_rows.T).T
 
 
 def _input_grad(layout, w_t, g, finite_w, grad_x, base):
@@ -450,7 +480,8 @@ class _Cores:
 
     def __init__(self):
         self.blas, self.pool, self.pid = None, None, os.getpid()
-        cores = os.cpu_count() or 1
+        # read once: os.cpu_count() reads a file on Linux, 10-80 us, twice a training step
+        self.cores = cores = os.cpu_count() or 1
         if sys.platform == "emscripten" or cores < 2:
             return
         try:
@@ -465,7 +496,7 @@ class _Cores:
         if self.pool is None or not self.blas.lib_controllers:
             return 1
         threads = min(lib.num_threads for lib in self.blas.lib_controllers)
-        return max(1, min(threads, os.cpu_count() or 1))
+        return max(1, min(threads, self.cores))
 
     def map(self, work, plan):
         """[work(part, layout) for each chunk of the plan], in the plan's order."""
@@ -597,21 +628,20 @@ def conv2d_backward(x, w, grad, stride, pad, need_x=True, cols=None):
             # kept columns are zero where discarded already: x matters only if some are built
             finite_x = len(kept) == len(plan) or bool(np.isfinite(np.sum(x)))
     w_t = np.ascontiguousarray(w.reshape(C_out, K).T)  # (K, C_out)
+    shared = len(plan) > 1
 
     def chunk(part, layout):
         # dL/dY as a matrix of columns (on the grid zero at the discarded positions), in the
         # buffer that held the forward pass's output (so a layer keeps one such matrix, not two)
-        g = _out_buffer(layout, C_out, x.dtype)
+        g_rows = _out_rows(layout, C_out, x.dtype)  # (C_out, row)
+        g = g_rows[:, :layout.M]  # (C_out, M)
         layout.write_output_grad(grad[part], g)
         base = kept.get(part.start)
         if base is None:
             base = _cols_buffer(layout, x.dtype)
-            chunk_cols = _im2col(layout, x[part], finite_x, base)  # (K + 1, M)
-        else:  # the forward pass's (trick 9), zero in the discarded columns
-            chunk_cols = base[:, :layout.M]
-        # (C_out, K + 1), the last column the bias gradient; written as the transpose of
-        # cols @ g.T, the orientation OpenBLAS runs fastest for these shapes
-        chunk_grad = np.matmul(chunk_cols, g.T).T
+            _im2col(layout, x[part], finite_x, base)  # (K + 1, M) of base
+        # else the forward pass's (trick 9), zero in the discarded columns
+        chunk_grad = _weight_grad(layout, base, g_rows, shared)  # (C_out, K + 1)
         if need_x:
             _input_grad(layout, w_t, g, finite_w, grad_x[part], base)
         if part.start in kept:

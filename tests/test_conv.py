@@ -794,7 +794,7 @@ def shared_cores(request, monkeypatch):
         return
     if cores.pool is not None:
         cores.pool.shutdown()
-    monkeypatch.setattr(im2col.os, "cpu_count", lambda: 2)
+    cores.cores = 2
     cores.blas = TwoThreadBlas()
     cores.pool = pool = ThreadPoolExecutor(1, thread_name_prefix="d2lmini-conv2d")
     yield cores
@@ -833,6 +833,80 @@ def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch, share
     for a, b in zip(shared, alone):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(shared[0], conv2d_naive(X, weight, bias, 2, 1), rtol=1e-11)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("keep", [True, False], ids=["kept columns", "columns built again"])
+def test_a_shared_weight_gradient_adds_nothing_from_the_rows_slack(monkeypatch, dtype, keep):
+    """A batch of several chunks takes its weight gradient over the work arrays' whole rows
+    (d2lmini/im2col.py, _weight_grad); the slack past their columns (trick 6: rows of a multiple
+    of 4 KiB get some) holds whatever an earlier call left there, NaN here: it adds nothing."""
+    from d2lmini import im2col
+    from d2lmini.autograd import record
+    itemsize = np.dtype(dtype).itemsize
+    H_out = 4096 // (32 * itemsize)  # H_out x Wq = H_out x 32 columns: a row of 4 KiB
+    X = np.random.default_rng(12).normal(size=(3, 2, H_out + 2, 32)).astype(dtype)
+    weight = np.random.default_rng(13).normal(size=(4, 2, 3, 3)).astype(dtype)
+    grad_out = np.random.default_rng(14).normal(size=(3, 4, H_out, 30)).astype(dtype)
+    monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", -1)  # the grid
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 1)  # one image per chunk: three
+    monkeypatch.setattr(im2col, "_KEEP_BATCH_BYTES", 1 << 30 if keep else 0)
+    layout = im2col._plan(X, (3, 3), (1, 1), (0, 0))[1][0][1]
+    assert layout.row > layout.M  # this geometry has slack
+    real_lend = im2col._lend
+
+    def lend_poisoned(layout, dtype):
+        array = real_lend(layout, dtype)
+        array[:, layout.M:] = np.nan
+        return array
+
+    monkeypatch.setattr(im2col, "_lend", lend_poisoned)
+    loop = conv2d_grad_loop(X, weight, grad_out, 1, 0)
+    conv2d_grad(X, weight, grad_out)  # the thread's scratch arrays now exist: poison them
+    for array in im2col._local.scratch.values():
+        array[...] = np.nan
+    x, w = Tensor(X), Tensor(weight)
+    for leaf in (x, w):
+        leaf.attach_grad()
+    with record():
+        Y = conv2d(x, w)
+    Y.backward(grad_out)
+    assert_grads_close((x.grad, w.grad), loop[:2], dtype)
+
+
+def test_a_shared_weight_gradient_lets_other_threads_run():
+    """np.matmul holds Python's lock (the GIL) through a product of at most 500 values, however
+    long its sums; a chunk's weight gradient on a helper thread must let the others run. Shown by
+    the switch interval: a thread that holds the lock keeps it that long once another waits, so
+    a call that lets the lock go to a busy thread takes at least that long to get it back."""
+    import sys
+    import threading
+    import time
+    from d2lmini import im2col
+    layout = SimpleNamespace(M=200_000, row=200_000)
+    rng = np.random.default_rng(15)
+    base, g_rows = rng.normal(size=(10, layout.M)), rng.normal(size=(6, layout.M))  # 60 values
+    stop, counted = threading.Event(), []
+
+    def busy():
+        n = 0
+        while not stop.is_set():
+            n += 1
+        counted.append(n)
+
+    interval = sys.getswitchinterval()
+    helper = threading.Thread(target=busy)
+    helper.start()
+    try:
+        sys.setswitchinterval(0.5)
+        start = time.perf_counter()
+        im2col._weight_grad(layout, base, g_rows, shared=True)
+        elapsed = time.perf_counter() - start
+    finally:
+        sys.setswitchinterval(interval)
+        stop.set()
+        helper.join()
+    assert elapsed >= 0.4, elapsed
 
 
 def test_a_chunk_failing_on_a_helper_core_fails_the_call_and_gives_back_the_blas_threads(
