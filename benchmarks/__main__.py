@@ -218,7 +218,8 @@ def against_torch(rng, block_s=0.2, rounds=5, cpu_time=False):
 
 
 class _TimedNumPy:
-    """NumPy as ``d2lmini.im2col`` sees it, with ``np.matmul`` timed into ``spent["products"]``."""
+    """NumPy as ``d2lmini.im2col`` sees it, with its products (``np.matmul``, ``np.dot``) timed
+    into ``spent["products"]``."""
 
     def __init__(self, spent):
         self.spent = spent
@@ -226,12 +227,18 @@ class _TimedNumPy:
     def __getattr__(self, name):
         return getattr(np, name)
 
-    def matmul(self, *args, **kwargs):
+    def _timed(self, product, *args, **kwargs):
         start = time.perf_counter()
         try:
-            return np.matmul(*args, **kwargs)
+            return product(*args, **kwargs)
         finally:
             self.spent["products"] += time.perf_counter() - start
+
+    def matmul(self, *args, **kwargs):
+        return self._timed(np.matmul, *args, **kwargs)
+
+    def dot(self, *args, **kwargs):
+        return self._timed(np.dot, *args, **kwargs)
 
 
 def time_split(rng, repeat=30):

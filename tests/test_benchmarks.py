@@ -115,6 +115,23 @@ def test_time_split_restores_what_it_times(monkeypatch):
         assert all(part > 0 for part in parts) and sum(parts) < split["total_ms"]
 
 
+def test_time_split_times_every_product(monkeypatch):
+    """Each of conv2d's three products per chunk (np.matmul or np.dot) counts as a product."""
+    from benchmarks import __main__ as bench
+    from d2lmini import im2col
+    timed, real = [], bench._TimedNumPy._timed
+
+    def counted(self, product, *args, **kwargs):
+        timed.append(product)
+        return real(self, product, *args, **kwargs)
+
+    monkeypatch.setattr(bench._TimedNumPy, "_timed", counted)
+    bench.time_split(np.random.default_rng(0), repeat=1)
+    chunks = sum(len(im2col._plan(np.empty((32, 16, 32, 32), dtype), (3, 3), (1, 1), (0, 0))[1])
+                 for dtype in (np.float32, np.float64))
+    assert len(timed) == 3 * chunks and np.dot in timed
+
+
 @pytest.mark.parametrize("strides, padding", [(1, 0), (2, 1), (1, 2)])
 def test_the_previous_conv2d_computes_what_conv2d_computes(strides, padding):
     """The baseline of the speed-up row does the same work: the same output and gradients."""
