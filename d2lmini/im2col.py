@@ -34,9 +34,10 @@ it is used:
    when the product reads it.
 6. A matrix row of a multiple of 4 KiB slows OpenBLAS's kernels: rows get a little slack.
 7. NumPy copies on one core. With ``threadpoolctl`` installed, the chunks of a call from the
-   main thread are dealt out to as many threads as the BLAS may use (every other chunk, on two
-   cores), the BLAS held to one thread per product meanwhile; without it, the products use the
-   BLAS's threads and the copies one core. Each chunk's result has its own place, so a result
+   main thread are shared by as many threads as the BLAS may use (each takes the next chunk
+   not yet taken, so one that the machine slows down takes fewer), the BLAS held to one
+   thread per product meanwhile; without it, the products use the BLAS's threads and the
+   copies one core. Each chunk's result has its own place, so a result
    never depends on which thread computed which chunk; it can differ in the last bits from a
    batch of one chunk, whose products the BLAS splits between its threads. The threads share
    Python's lock (the GIL), which NumPy lets go while it works on large arrays, but
@@ -78,10 +79,10 @@ output and its gradient between layouts (with the checks and the tape) about 15%
 import functools
 import math
 import os
+import queue
 import sys
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -464,6 +465,37 @@ def _geometry_plan(shape, dtype, kernel_hw, stride, pad, chunk_bytes, batch_last
     return out_hw, tuple(plan), keeps
 
 
+class _Helpers:
+    """Threads that run the functions put in ``tasks``: each ``(func, replies)`` pair is run
+    on whichever thread is free, and ``(result, error)`` is put in ``replies``, a queue of the
+    caller's (one per call, so a reply can never be taken for another call's)."""
+
+    def __init__(self, count):
+        self.tasks = queue.SimpleQueue()
+        self.threads = [threading.Thread(target=self._serve, name=f"d2lmini-conv2d_{i}",
+                                         daemon=True) for i in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def _serve(self):
+        while True:
+            task = self.tasks.get()
+            if task is None:  # shutdown()
+                return
+            func, replies = task
+            try:
+                replies.put((func(), None))
+            except BaseException as error:  # given to the caller, who raises it
+                replies.put((None, error))
+
+    def shutdown(self):
+        """End the threads, once each has finished what it was given."""
+        for _ in self.threads:
+            self.tasks.put(None)
+        for thread in self.threads:
+            thread.join()
+
+
 class _Cores:
     """Trick 7: the chunks of a call shared between this thread and helper threads, while the
     BLAS runs each product on one thread (else the products of several threads would fight
@@ -472,14 +504,16 @@ class _Cores:
     Used only from the main thread (so never re-entered). How many threads share a call is
     read at each call: as many as the BLAS may use then (so ``OPENBLAS_NUM_THREADS=1``, or a
     caller's ``threadpoolctl`` limit of 1, keeps every chunk on the calling thread), at most
-    the cores. The BLAS's limit is process-wide: while a shared call runs, a product computed
-    by another thread of the caller's also runs on one BLAS thread. Each helper thread keeps
-    its own work buffers (trick 4). The browser has no threads, and neither has a machine
-    without ``threadpoolctl``, as far as this module is concerned.
+    the cores. Each thread takes one chunk to start with, then the next chunk not yet taken,
+    until none is left: a thread that the machine slows down takes fewer. The BLAS's limit is
+    process-wide: while a shared call runs, a product computed by another thread of the
+    caller's also runs on one BLAS thread. Each helper thread keeps its own work buffers
+    (trick 4). The browser has no threads, and neither has a machine without ``threadpoolctl``,
+    as far as this module is concerned.
     """
 
     def __init__(self):
-        self.blas, self.pool, self.pid = None, None, os.getpid()
+        self.blas, self.helpers, self.pid = None, None, os.getpid()
         # read once: os.cpu_count() reads a file on Linux, 10-80 us, twice a training step
         self.cores = cores = os.cpu_count() or 1
         if sys.platform == "emscripten" or cores < 2:
@@ -489,34 +523,47 @@ class _Cores:
         except ImportError:
             return
         self.blas = ThreadpoolController().select(user_api="blas")
-        self.pool = ThreadPoolExecutor(cores - 1, thread_name_prefix="d2lmini-conv2d")
+        self.helpers = _Helpers(cores - 1)
 
     def count(self):
         """How many threads would share a call now: the BLAS's threads, at most the cores."""
-        if self.pool is None or not self.blas.lib_controllers:
+        if self.helpers is None or not self.blas.lib_controllers:
             return 1
         threads = min(lib.num_threads for lib in self.blas.lib_controllers)
-        return max(1, min(threads, self.cores))
+        return max(1, min(threads, self.cores, len(self.helpers.threads) + 1))
 
     def map(self, work, plan):
         """[work(part, layout) for each chunk of the plan], in the plan's order."""
         count = min(self.count(), len(plan))
         if count < 2:
             return [work(part, layout) for part, layout in plan]
-
-        def share(first):  # every count-th chunk, from the first-th
-            return [work(part, layout) for part, layout in plan[first::count]]
-
         results = [None] * len(plan)
-        with self.blas.limit(limits=1):
-            futures = []
+        lock, rest = threading.Lock(), iter(range(count, len(plan)))  # chunks not yet taken
+        failed = []  # once a chunk has failed, no thread takes another
+
+        def share(first):  # chunk ``first``, then each next one not yet taken
+            index = first
             try:
-                futures += [self.pool.submit(share, first) for first in range(1, count)]
-                results[0::count] = share(0)
-            finally:  # every helper has finished (or failed) before the BLAS is given back
-                wait(futures)
-            for first, future in enumerate(futures, 1):
-                results[first::count] = future.result()  # a helper's error is raised here
+                while index is not None and not failed:
+                    part, layout = plan[index]
+                    results[index] = work(part, layout)
+                    with lock:
+                        index = next(rest, None)
+            except BaseException:
+                failed.append(True)
+                raise
+
+        replies = queue.SimpleQueue()
+        with self.blas.limit(limits=1):
+            for first in range(1, count):
+                self.helpers.tasks.put((functools.partial(share, first), replies))
+            try:
+                share(0)
+            finally:  # every helper has stopped before the BLAS is given back
+                errors = [replies.get()[1] for _ in range(1, count)]
+            for error in errors:
+                if error is not None:  # a helper's (after this thread's own, if it failed)
+                    raise error
         return results
 
 

@@ -756,12 +756,12 @@ def real_cores():
     from d2lmini import im2col
     cores = im2col._Cores()
     if cores.count() < 2:
-        if cores.pool is not None:
-            cores.pool.shutdown()
+        if cores.helpers is not None:
+            cores.helpers.shutdown()
         pytest.skip("chunks run on one core here (one core, no threadpoolctl, or a one-thread BLAS)")
-    pool = cores.pool  # a test may take it away
+    helpers = cores.helpers  # a test may take them away
     yield cores
-    pool.shutdown()
+    helpers.shutdown()
 
 
 class TwoThreadBlas:
@@ -788,23 +788,23 @@ def shared_cores(request, monkeypatch):
     from d2lmini import im2col
     cores = im2col._Cores()
     if cores.count() >= 2:
-        pool = cores.pool
+        helpers = cores.helpers
         yield cores
-        pool.shutdown()
+        helpers.shutdown()
         return
-    if cores.pool is not None:
-        cores.pool.shutdown()
+    if cores.helpers is not None:
+        cores.helpers.shutdown()
     cores.cores = 2
     cores.blas = TwoThreadBlas()
-    cores.pool = pool = ThreadPoolExecutor(1, thread_name_prefix="d2lmini-conv2d")
+    cores.helpers = helpers = im2col._Helpers(1)
     yield cores
-    pool.shutdown()
+    helpers.shutdown()
 
 
 @each_layout
 def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch, shared_cores, layout):
-    """Every other chunk runs on a helper thread, and the results are bit for bit the same
-    (the products here are small enough that the BLAS runs each on one thread either way)."""
+    """Chunks run on a helper thread too, and the results are bit for bit the same (the
+    products here are small enough that the BLAS runs each on one thread either way)."""
     import threading
     from d2lmini import im2col
     monkeypatch.setattr(im2col, "_BATCH_LAST_UP_TO", LAYOUTS[layout])
@@ -827,7 +827,7 @@ def test_chunks_on_two_cores_give_exactly_what_one_core_gives(monkeypatch, share
     assert any(name.startswith("d2lmini-conv2d") for name in seen)  # a helper did some chunks
     assert threading.current_thread().name in seen
     seen.clear()
-    monkeypatch.setattr(cores, "pool", None)  # now one core does every chunk
+    monkeypatch.setattr(cores, "helpers", None)  # now one core does every chunk
     alone = conv2d(X, weight, bias, 2, 1), *conv2d_grad(X, weight, grad_out, 2, 1)
     assert set(seen) == {threading.current_thread().name}
     for a, b in zip(shared, alone):
@@ -964,28 +964,50 @@ def test_a_blas_limit_of_one_thread_keeps_every_chunk_on_the_calling_thread(real
 
 
 def test_a_failing_chunk_of_the_calling_thread_waits_for_the_helpers(shared_cores):
-    """The calling thread's own error is the one raised, after every helper has finished."""
+    """The calling thread's own error is the one raised, after every helper has finished the
+    chunk it had started; none starts another after the error."""
     import threading
     import time
-    finished = []
-    plan = [(slice(i, i + 1), None) for i in range(4)]
+    started, finished = [], []
+    plan = [(slice(i, i + 1), None) for i in range(8)]
 
     def work(part, layout):
         if threading.current_thread() is threading.main_thread():
             raise KeyError("main")
+        started.append(part.start)
         time.sleep(0.05)
         finished.append(part.start)
 
-    count = min(shared_cores.count(), len(plan))
     with pytest.raises(KeyError, match="main"):
         shared_cores.map(work, plan)
-    # every chunk dealt to a helper was finished before the call raised
-    assert sorted(finished) == [part.start for part, _ in plan if part.start % count]
+    count = min(shared_cores.count(), len(plan))
+    assert sorted(finished) == sorted(started)
+    assert set(started) <= set(range(1, count))  # at most each helper's first chunk
+
+
+def test_the_threads_take_the_chunks_a_slow_one_leaves(shared_cores):
+    """Each thread takes one chunk to start with, then the next one not yet taken: a thread
+    slowed down (here the calling one, by its first chunk) takes fewer; the results stay in
+    the plan's order."""
+    import threading
+    import time
+    plan = [(slice(i, i + 1), None) for i in range(8)]
+    taken = {}
+
+    def work(part, layout):
+        taken[part.start] = threading.current_thread().name
+        if part.start == 0:
+            time.sleep(0.3)
+        return part.start
+
+    assert shared_cores.map(work, plan) == list(range(8))
+    me = threading.current_thread().name
+    assert taken[0] == me and [taken[i] for i in range(1, 8)].count(me) == 0
 
 
 def test_a_failing_chunk_of_a_helper_fails_the_call_and_ends_the_limit(shared_cores):
-    """On any machine: a helper's error is raised after every chunk has run, with the BLAS's
-    threads given back, and a second call deals the chunks again, in the plan's order."""
+    """On any machine: a helper's error is raised once every thread has stopped, with the
+    BLAS's threads given back, and a second call deals the chunks again, in the plan's order."""
     plan = [(slice(i, i + 1), None) for i in range(6)]
     threads = [lib.num_threads for lib in shared_cores.blas.lib_controllers]
     ran = []
