@@ -37,12 +37,12 @@ it is used:
    main thread are shared by as many threads as the BLAS may use (each takes the next chunk
    not yet taken, so one that the machine slows down takes fewer), the BLAS held to one
    thread per product meanwhile; without it, the products use the BLAS's threads and the
-   copies one core. Each chunk's result has its own place, so a result
-   never depends on which thread computed which chunk; it can differ in the last bits from a
-   batch of one chunk, whose products the BLAS splits between its threads. The threads share
-   Python's lock (the GIL), which NumPy lets go while it works on large arrays, but
-   ``np.matmul`` not for a product of at most 500 values, however long its sums: a chunk's
-   weight gradient, for a layer of few channels, goes through ``np.dot`` (``_weight_grad``).
+   copies one core. Each chunk's result has its own place, so a result never depends on
+   which thread computed which chunk; it can differ in the last bits from a batch of one
+   chunk, whose products the BLAS splits between its threads. The threads share Python's
+   lock (the GIL), which NumPy lets go while it works on large arrays, but ``np.matmul`` not
+   for a product of at most 500 values, however long its sums: a chunk's weight gradient,
+   for a layer of few channels, goes through ``np.dot`` (``_weight_grad``).
 8. Batch last (``_BatchLast``), for small images (LeNet's 8 x 8 digits and their 4 x 4
    maps). On the grid the taps' copies are long rows, but scattering the images onto the
    phases, writing the output, setting out its gradient and gathering the input gradient
