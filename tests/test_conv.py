@@ -861,6 +861,10 @@ def test_a_shared_weight_gradient_adds_nothing_from_the_rows_slack(monkeypatch, 
         return array
 
     monkeypatch.setattr(im2col, "_lend", lend_poisoned)
+    # every chunk on this thread, whose scratch arrays are poisoned below (still "shared": the
+    # plan has several chunks)
+    monkeypatch.setattr(im2col, "_cores", SimpleNamespace(
+        pid=im2col.os.getpid(), map=lambda work, plan: [work(*chunk) for chunk in plan]))
     loop = conv2d_grad_loop(X, weight, grad_out, 1, 0)
     conv2d_grad(X, weight, grad_out)  # the thread's scratch arrays now exist: poison them
     for array in im2col._local.scratch.values():
