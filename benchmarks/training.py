@@ -285,8 +285,9 @@ def peak_bytes(ours):
     allocates)."""
     # made again under tracemalloc, so counted, even when an earlier step of this thread (the
     # timed ones) made them
-    for kept in ("buffers", "scratch", "views", "spare"):
+    for kept in ("buffers", "scratch", "views"):
         im2col._local.__dict__.pop(kept, None)
+    im2col._spare.clear()
     gc.collect()
     tracemalloc.start()
     try:

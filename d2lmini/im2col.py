@@ -58,8 +58,8 @@ it is used:
    forward pass for its backward pass, each chunk's in an array of its own that the tape holds
    (as long as the recorded graph lives): the backward pass builds none, and writes the input
    gradient's columns over them, so that a second ``backward()`` through the same graph builds
-   them again. The backward pass then gives the large arrays back to its thread, for the next
-   forward pass of the same geometry to take (as trick 4, without page faults). Larger
+   them again. The backward pass then gives the large arrays back, for the next forward pass
+   of the same geometry to take, on whichever thread (as trick 4, without page faults). Larger
    batches build theirs again in the backward pass, chunk by chunk: a whole batch's column
    matrices would no longer be in the CPU cache when the backward pass reads them, and reading
    them costs more than building them again (measured on 64 images of 28 x 28 under a 5 x 5
@@ -89,7 +89,7 @@ import numpy as np
 __all__ = ["conv2d_forward", "conv2d_backward"]
 
 _CHUNK_BYTES = 3 << 20  # column matrix per batch chunk (3 MB): small enough to stay in cache
-_KEPT_BYTES = 32 << 20  # kept buffers per thread, at most (the least recently used goes first)
+_KEPT_BYTES = 32 << 20  # kept buffers per thread, and given-back column matrices, at most
 _KEEP_FROM_BYTES = 1 << 20  # a layout keeps its own buffers if its column matrix is this large
 _KEEP_BATCH_BYTES = 4 << 20  # a batch keeps its column matrices for its backward pass up to this
 _BATCH_LAST_UP_TO = 12  # images at most this many outputs wide are worked batch last (trick 8)
@@ -581,33 +581,54 @@ def _each_chunk(work, plan):
     return _cores.map(work, plan)
 
 
+# Column matrices given back by backward passes (trick 9), by layout and dtype, for any
+# thread's next forward pass: a chunk's backward pass may run on another thread than its
+# forward pass did (trick 7). Guarded by a lock, made anew in a forked child.
+_spare, _spare_lock = OrderedDict(), threading.Lock()
+
+
+def _new_spares():
+    global _spare, _spare_lock
+    _spare, _spare_lock = OrderedDict(), threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, nor in the browser
+    os.register_at_fork(after_in_child=_new_spares)
+
+
 def _lend(layout, dtype):
     """A (K + 1, row) column-matrix array, its last row ones, for the tape to hold until the
     backward pass (trick 9): for a layout that keeps its own work arrays (trick 4), one that an
-    earlier backward pass gave back to this thread if there is one; else a new one."""
-    spare = _local.__dict__.get("spare", {}).get((layout.key, dtype.str)) if layout.kept else None
-    array = spare.pop() if spare else np.empty((layout.K + 1, layout.row), dtype=dtype)
+    earlier backward pass gave back if there is one; else a new one."""
+    array = None
+    if layout.kept:
+        with _spare_lock:
+            arrays = _spare.get((layout.key, dtype.str))
+            if arrays:
+                array = arrays.pop()
+    if array is None:
+        array = np.empty((layout.K + 1, layout.row), dtype=dtype)
     array[-1] = 1
     return array
 
 
 def _give_back(layout, array):
     """Keep ``array``, a column matrix the backward pass has used, for the next forward pass
-    of the layout on this thread, if the layout keeps its own work arrays (a column matrix of
+    of the layout, if the layout keeps its own work arrays (a column matrix of
     ``_KEEP_FROM_BYTES`` or more: a smaller one costs no page faults to make again, as trick 4
     found); at most ``_KEPT_BYTES`` of them, the geometry least recently given back going
     first."""
     if not layout.kept:
         return
-    spare = _local.__dict__.setdefault("spare", OrderedDict())
     key = (layout.key, array.dtype.str)
-    spare.setdefault(key, []).append(array)
-    spare.move_to_end(key)
-    while sum(a.nbytes for arrays in spare.values() for a in arrays) > _KEPT_BYTES:
-        oldest = next(iter(spare.values()))
-        oldest.pop(0)
-        if not oldest:
-            spare.popitem(last=False)
+    with _spare_lock:
+        _spare.setdefault(key, []).append(array)
+        _spare.move_to_end(key)
+        while sum(a.nbytes for arrays in _spare.values() for a in arrays) > _KEPT_BYTES:
+            oldest = next(iter(_spare.values()))
+            oldest.pop(0)
+            if not oldest:
+                _spare.popitem(last=False)
 
 
 def conv2d_forward(x, w, b, stride, pad, keep=None):

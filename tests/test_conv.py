@@ -1,6 +1,7 @@
 """d2lmini.conv: each vectorized function against its loop, SciPy and PyTorch, and its gradients
 against central differences."""
 import contextlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
@@ -1157,10 +1158,12 @@ def test_the_backward_pass_gives_the_kept_matrices_back_for_the_next_step(monkey
     """The arrays a forward pass lends to the tape come back after its backward pass and serve
     the next forward pass of that geometry (no new arrays a step); a layer of the same geometry
     recorded meanwhile gets arrays of its own, so its columns never overwrite the first's."""
+    from collections import OrderedDict
     from d2lmini import autograd, im2col
-    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 2000)  # several chunks
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", 2000)  # several chunks, on two threads or one
     monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 0)  # every matrix given back, small or not
     monkeypatch.setattr(im2col, "_local", type(im2col._local)())  # this thread's arrays afresh
+    monkeypatch.setattr(im2col, "_spare", OrderedDict())  # none given back yet
     rng = np.random.default_rng(25)
     X = rng.normal(size=(6, 2, 6, 6))
     w1, w2 = Tensor(rng.normal(size=(2, 2, 3, 3))), Tensor(rng.normal(size=(2, 2, 3, 3)))
@@ -1187,11 +1190,13 @@ def test_the_backward_pass_gives_the_kept_matrices_back_for_the_next_step(monkey
 
 
 def test_given_back_matrices_are_held_to_the_kept_bytes(monkeypatch):
-    """At most _KEPT_BYTES of given-back matrices stay with a thread: past it, the geometry
-    given back least recently goes first."""
+    """At most _KEPT_BYTES of given-back matrices are kept: past it, the geometry given back
+    least recently goes first."""
+    from collections import OrderedDict
     from d2lmini import im2col
     monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 0)
     monkeypatch.setattr(im2col, "_local", type(im2col._local)())
+    monkeypatch.setattr(im2col, "_spare", OrderedDict())
     w = np.ones((1, 1, 3, 3))
 
     def kept_and_given_back(width):  # one step of a geometry; the bytes it kept
@@ -1201,7 +1206,7 @@ def test_given_back_matrices_are_held_to_the_kept_bytes(monkeypatch):
         return sum(a.nbytes for a in kept)
 
     sizes = [kept_and_given_back(width) for width in (6, 7, 8)]  # three geometries
-    spare = im2col._local.spare
+    spare = im2col._spare
     assert len(spare) == 3
     monkeypatch.setattr(im2col, "_KEPT_BYTES", sizes[1] + sizes[2])
     kept_and_given_back(6)  # width 6 again
@@ -1209,17 +1214,51 @@ def test_given_back_matrices_are_held_to_the_kept_bytes(monkeypatch):
     assert widths == [8, 6]  # width 7, given back least recently, went first
 
 
+def test_a_matrix_given_back_on_one_thread_is_lent_on_another(monkeypatch):
+    """A chunk's backward pass may run on another thread than its forward pass (each thread
+    takes the next chunk not yet taken): the matrices given back serve every thread."""
+    import threading
+    from collections import OrderedDict
+    from d2lmini import im2col
+    monkeypatch.setattr(im2col, "_KEEP_FROM_BYTES", 0)
+    monkeypatch.setattr(im2col, "_spare", OrderedDict())
+    layout = im2col._Grid(2, 1, (6, 6), (3, 3), (1, 1), (1, 1), np.float64)
+    array = im2col._lend(layout, np.dtype(np.float64))
+    helper = threading.Thread(target=im2col._give_back, args=(layout, array))
+    helper.start()
+    helper.join()
+    assert im2col._lend(layout, np.dtype(np.float64)) is array
+    assert im2col._lend(layout, np.dtype(np.float64)) is not array  # lent once only
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
+@pytest.mark.filterwarnings("ignore:This process:DeprecationWarning")  # fork with threads
+def test_a_forked_child_has_its_own_given_back_matrices():
+    """A child forked while another thread held the lock of the given-back matrices can still
+    lend and give back (it starts with none of its own)."""
+    from d2lmini import im2col
+    with im2col._spare_lock:
+        pid = os.fork()
+        if pid == 0:  # the child: report by its exit code, never return into pytest
+            fine = im2col._spare_lock.acquire(timeout=5) and not im2col._spare
+            os._exit(0 if fine else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 def test_small_matrices_are_made_afresh_not_given_back(monkeypatch):
     """A column matrix under _KEEP_FROM_BYTES is not kept after its backward pass: the next
     step makes a new one, and memory holds none between steps."""
+    from collections import OrderedDict
     from d2lmini import im2col
     monkeypatch.setattr(im2col, "_local", type(im2col._local)())
+    monkeypatch.setattr(im2col, "_spare", OrderedDict())
     x, w = np.ones((2, 1, 6, 6)), np.ones((1, 1, 3, 3))
     kept = []
     im2col.conv2d_forward(x, w, None, (1, 1), (1, 1), kept)
     assert len(kept) == 1 and kept[0].nbytes < im2col._KEEP_FROM_BYTES
     im2col.conv2d_backward(x, w, np.ones((2, 1, 6, 6)), (1, 1), (1, 1), True, kept)
-    assert not any(im2col._local.__dict__.get("spare", {}).values())
+    assert not any(im2col._spare.values())
 
 
 @each_layout
