@@ -330,7 +330,7 @@ class Tensor:
             seen.add(id(node))
             stack.append((node, True))
             for parent in node._parents:
-                if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in seen:
+                if _needs_grad(parent) and id(parent) not in seen:
                     stack.append((parent, False))
         return order
 

@@ -514,8 +514,7 @@ class _Cores:
 
     def __init__(self):
         self.blas, self.helpers, self.pid = None, None, os.getpid()
-        # read once: os.cpu_count() reads a file on Linux, 10-80 us, twice a training step
-        self.cores = cores = os.cpu_count() or 1
+        cores = os.cpu_count() or 1  # read once: on Linux it reads a file, 10-80 us
         if sys.platform == "emscripten" or cores < 2:
             return
         try:
@@ -526,11 +525,12 @@ class _Cores:
         self.helpers = _Helpers(cores - 1)
 
     def count(self):
-        """How many threads would share a call now: the BLAS's threads, at most the cores."""
+        """How many threads would share a call now: the BLAS's threads, at most the cores (this
+        thread and a helper per other core)."""
         if self.helpers is None or not self.blas.lib_controllers:
             return 1
         threads = min(lib.num_threads for lib in self.blas.lib_controllers)
-        return max(1, min(threads, self.cores, len(self.helpers.threads) + 1))
+        return max(1, min(threads, len(self.helpers.threads) + 1))
 
     def map(self, work, plan):
         """[work(part, layout) for each chunk of the plan], in the plan's order."""

@@ -795,7 +795,6 @@ def shared_cores(request, monkeypatch):
         return
     if cores.helpers is not None:
         cores.helpers.shutdown()
-    cores.cores = 2
     cores.blas = TwoThreadBlas()
     cores.helpers = helpers = im2col._Helpers(1)
     yield cores
